@@ -1,0 +1,188 @@
+// convt/detail/engine.hpp — a resolved problem with its kernel packed per
+// phase, for one accumulator type; runs the pipeline gather → GEMM → write
+// over (phase, row tile) work units.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "convt/detail/gemm.hpp"
+#include "convt/detail/geometry.hpp"
+#include "convt/detail/im2col.hpp"
+#include "convt/detail/output_write.hpp"
+#include "convt/detail/parallel.hpp"
+#include "convt/detail/phases.hpp"
+#include "convt/padding.hpp"
+#include "convt/tensor.hpp"
+#include "convt/types.hpp"
+
+namespace convt::detail {
+
+/// Type-erased plan body: the accumulator is chosen at run time (precision,
+/// integer reduction length), the element and result types are not.
+template <class In, class Out, std::size_t Rank>
+class PlanBody {
+ public:
+  virtual ~PlanBody() = default;
+  virtual void run(TensorView<const In, Rank> lhs, TensorView<Out, Rank> out) const = 0;
+  virtual Accumulator accumulator() const noexcept = 0;
+  virtual std::size_t packed_kernel_bytes() const noexcept = 0;
+  virtual std::size_t workspace_bytes() const noexcept = 0;
+  const Geometry<Rank>& geometry() const noexcept { return geometry_; }
+
+ protected:
+  explicit PlanBody(Geometry<Rank> g) : geometry_(std::move(g)) {}
+  Geometry<Rank> geometry_;
+};
+
+/// The kernel in canonical [O, I, k...] order as a strided view (flipped and
+/// O/I-swapped through strides when transpose_kernel is set).
+template <std::size_t Rank, class R>
+CanonicalKernel<Rank> canonical_kernel(const TensorView<const R, Rank>& rhs, const Layout<Rank>& layout,
+                                       bool transpose_kernel) {
+  CanonicalKernel<Rank> k;
+  for (std::size_t i = 0; i < Rank; ++i) {
+    k.extent[i] = rhs.shape()[layout.rhs[i]];
+    k.stride[i] = rhs.strides()[layout.rhs[i]];
+  }
+  return transpose_kernel ? flip_kernel(k) : k;
+}
+
+template <class In, class Out, std::size_t Rank, class Acc>
+class Engine final : public PlanBody<In, Out, Rank> {
+  static constexpr std::size_t S = Rank - 2;
+  using G = GemmTraits<Acc>;
+
+ public:
+  Engine(Geometry<Rank> g, const TensorView<const In, Rank>& rhs, Lowering lowering, int num_threads,
+         std::size_t workspace_cap, Accumulator kind)
+      : PlanBody<In, Out, Rank>(std::move(g)),
+        split_(split_phases(this->geometry_, lowering)),
+        workers_(resolve_threads(num_threads)),
+        kind_(kind) {
+    pack_kernel(rhs);
+    choose_tiles(workspace_cap);
+  }
+
+  Accumulator accumulator() const noexcept override { return kind_; }
+
+  std::size_t packed_kernel_bytes() const noexcept override {
+    std::size_t bytes = 0;
+    for (const auto& p : packed_) bytes += p.data.size() * sizeof(Acc);
+    return bytes;
+  }
+
+  std::size_t workspace_bytes() const noexcept override {
+    return static_cast<std::size_t>(workers_) * static_cast<std::size_t>(worker_elements()) * sizeof(Acc);
+  }
+
+  void run(TensorView<const In, Rank> lhs, TensorView<Out, Rank> out) const override {
+    const Geometry<Rank>& g = this->geometry_;
+    const auto lhs_stride = canonical_strides(lhs.strides(), g.layout.lhs);
+    const auto out_stride = canonical_strides(out.strides(), g.layout.out);
+    if (out.size() == 0) return;
+    if (split_.phases.empty()) return;
+
+    // Work units: (phase, tile). Tiles are multiples of the GEMM's register
+    // block, so a row's summation order never depends on the tiling.
+    std::vector<std::pair<std::size_t, index_t>> units;
+    for (std::size_t p = 0; p < split_.phases.size(); ++p) {
+      for (index_t r = 0; r < split_.phases[p].rows; r += tile_rows_) units.emplace_back(p, r);
+    }
+    const int workers = static_cast<int>(std::min<index_t>(workers_, static_cast<index_t>(units.size())));
+    // All scratch is allocated before any worker starts: nothing below throws.
+    std::vector<AlignedVector<Acc>> scratch(static_cast<std::size_t>(workers));
+    std::vector<GatherScratch<S>> gather;
+    gather.reserve(static_cast<std::size_t>(workers));
+    for (int w = 0; w < workers; ++w) {
+      scratch[static_cast<std::size_t>(w)].resize(static_cast<std::size_t>(worker_elements()));
+      gather.emplace_back(split_.axes);
+    }
+
+    parallel_for(static_cast<index_t>(units.size()), workers, [&](index_t u, int w) {
+      const auto [p, row0] = units[static_cast<std::size_t>(u)];
+      const Phase<S>& ph = split_.phases[p];
+      const index_t rows = std::min(tile_rows_, ph.rows - row0);
+      Acc* im2col = scratch[static_cast<std::size_t>(w)].data();
+      Acc* block_a = im2col + tile_rows_ * split_.max_depth;
+      Acc* res = block_a + tile_rows_ * max_kc_;
+      if (ph.depth > 0) {
+        gather_tile<Rank>(split_, ph, row0, rows, lhs.data(), lhs_stride, g.in_features, gather[static_cast<std::size_t>(w)],
+                          im2col);
+      }
+      gemm_tile(im2col, rows, packed_[p], block_a, res);
+      write_tile<Rank>(split_, ph, row0, rows, res, g.out_features, out.data(), out_stride);
+    });
+  }
+
+ private:
+  index_t worker_elements() const noexcept {
+    return tile_rows_ * (split_.max_depth + max_kc_ + this->geometry_.out_features);
+  }
+
+  // Kernel rows of each phase, row-major [depth x O] with row
+  // tap * in_features + c, then packed for gebp.
+  void pack_kernel(const TensorView<const In, Rank>& rhs) {
+    const Geometry<Rank>& g = this->geometry_;
+    const CanonicalKernel<Rank> k = canonical_kernel(rhs, g.layout, g.transpose_kernel);
+    const In* base = rhs.data() + k.base_offset;
+    const index_t O = g.out_features;
+    const index_t C = g.in_features;
+    std::vector<Acc> rows;
+    for (const Phase<S>& ph : split_.phases) {
+      rows.assign(static_cast<std::size_t>(ph.depth * O), Acc(0));
+      std::array<std::size_t, S> j{};
+      for (index_t tap = 0; tap < ph.taps; ++tap) {
+        index_t off = 0;
+        for (std::size_t d = 0; d < S; ++d) {
+          off += split_.axes[d].phases[ph.axis_phase[d]].taps[j[d]] * k.stride[2 + d];
+        }
+        for (index_t c = 0; c < C; ++c) {
+          Acc* row = rows.data() + (tap * C + c) * O;
+          const In* src = base + off + c * k.stride[1];
+          for (index_t o = 0; o < O; ++o) row[o] = convert<Acc>(src[o * k.stride[0]]);
+        }
+        for (std::size_t d = S; d-- > 0;) {
+          if (++j[d] < split_.axes[d].phases[ph.axis_phase[d]].taps.size()) break;
+          j[d] = 0;
+        }
+      }
+      packed_.push_back(pack_rhs(rows.data(), ph.depth, O));
+      max_kc_ = std::max(max_kc_, packed_.back().kc);
+    }
+  }
+
+  // Tile height: Eigen's own row blocking for the largest phase (so the
+  // packed lhs block stays in L2), reduced until all workers' scratch fits
+  // the workspace cap, rounded to the register block.
+  void choose_tiles(std::size_t cap) {
+    const Geometry<Rank>& g = this->geometry_;
+    index_t most_rows = 1;
+    for (const auto& ph : split_.phases) most_rows = std::max(most_rows, ph.rows);
+    index_t kc = std::max<index_t>(split_.max_depth, 1);
+    index_t mc = most_rows;
+    index_t nc = std::max<index_t>(g.out_features, 1);
+    Eigen::internal::computeProductBlockingSizes<Acc, Acc, 1>(kc, mc, nc, index_t{1});
+    const index_t block = G::row_block;
+    index_t rows = std::max(mc, block);
+    const index_t per_row = static_cast<index_t>(sizeof(Acc)) * (split_.max_depth + max_kc_ + g.out_features);
+    const index_t budget = static_cast<index_t>(std::min<std::size_t>(cap, std::size_t{1} << 62)) / workers_;
+    if (per_row > 0) rows = std::min(rows, budget / per_row);
+    rows = std::max(block, rows / block * block);
+    // No tile taller than the tallest phase (rounded up to the block).
+    rows = std::min(rows, (most_rows + block - 1) / block * block);
+    tile_rows_ = rows;
+  }
+
+  PhaseSplit<Rank> split_;
+  int workers_;
+  Accumulator kind_;
+  std::vector<PackedMatrix<Acc>> packed_;
+  index_t max_kc_ = 1;
+  index_t tile_rows_ = 1;
+};
+
+}  // namespace convt::detail

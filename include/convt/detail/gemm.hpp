@@ -1,0 +1,108 @@
+// convt/detail/gemm.hpp — stage 3: Eigen's GEMM kernel (gebp) on one tile.
+//
+// We drive Eigen's own packing routines and register-blocked kernel
+// (Eigen/src/Core/products/GeneralBlockPanelKernel.h) instead of
+// `Matrix::operator*` for two reasons:
+//  * the kernel matrix is packed once, when the plan is made, in exactly the
+//    panel format gebp consumes (operator* repacks it on every call);
+//  * the summation order of every output element depends only on the depth
+//    blocking (a function of the depth alone) and on the element's row
+//    position relative to the phase's end, not on how rows are split into
+//    tiles, so results are bitwise identical for any thread count and any
+//    workspace cap. operator* switches to GEMV or a coefficient-wise product
+//    for small tiles, which would change the order.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "convt/error.hpp"
+
+namespace convt::detail {
+
+template <class Acc>
+using AlignedVector = std::vector<Acc, Eigen::aligned_allocator<Acc>>;
+
+template <class Acc>
+struct GemmTraits {
+  using Traits = Eigen::internal::gebp_traits<Acc, Acc>;
+  using LhsMapper = Eigen::internal::const_blas_data_mapper<Acc, index_t, Eigen::RowMajor>;
+  using RhsMapper = Eigen::internal::const_blas_data_mapper<Acc, index_t, Eigen::RowMajor>;
+  using ResMapper = Eigen::internal::blas_data_mapper<Acc, index_t, Eigen::ColMajor, Eigen::Unaligned, 1>;
+  using PackLhs = Eigen::internal::gemm_pack_lhs<Acc, index_t, LhsMapper, Traits::mr, Traits::LhsProgress,
+                                                 typename Traits::LhsPacket4Packing, Eigen::RowMajor>;
+  using PackRhs = Eigen::internal::gemm_pack_rhs<Acc, index_t, RhsMapper, Traits::nr, Eigen::RowMajor>;
+  using Kernel = Eigen::internal::gebp_kernel<Acc, Acc, index_t, ResMapper, Traits::mr, Traits::nr, false, false>;
+  /// Rows of one register block: tiles are multiples of this (see header).
+  static constexpr index_t row_block = Traits::mr;
+};
+
+/// Eigen's depth blocking for a reduction of `depth` terms; with one thread
+/// Eigen derives it from the depth and the cache sizes only.
+template <class Acc>
+index_t depth_block(index_t depth, index_t cols) {
+  if (depth <= 0) return 1;
+  index_t kc = depth;
+  index_t mc = 4096;
+  index_t nc = cols > 0 ? cols : 1;
+  Eigen::internal::computeProductBlockingSizes<Acc, Acc, 1>(kc, mc, nc, index_t{1});
+  return std::max<index_t>(1, std::min(kc, depth));
+}
+
+/// A [depth x cols] matrix packed for gebp: consecutive depth blocks, each a
+/// panel set of [kc x cols].
+template <class Acc>
+struct PackedMatrix {
+  index_t depth = 0;
+  index_t cols = 0;
+  index_t kc = 1;
+  std::vector<index_t> block_offset;  // start of each depth block, 64-byte aligned
+  AlignedVector<Acc> data;
+};
+
+/// Packs a row-major [depth x cols] matrix.
+template <class Acc>
+PackedMatrix<Acc> pack_rhs(const Acc* rowmajor, index_t depth, index_t cols) {
+  using G = GemmTraits<Acc>;
+  PackedMatrix<Acc> p;
+  p.depth = depth;
+  p.cols = cols;
+  p.kc = depth_block<Acc>(depth, cols);
+  constexpr index_t align = 64 / sizeof(Acc) > 0 ? 64 / sizeof(Acc) : 1;
+  index_t total = 0;
+  for (index_t k0 = 0; k0 < depth; k0 += p.kc) {
+    p.block_offset.push_back(total);
+    total += (std::min(p.kc, depth - k0) * cols + align - 1) / align * align;
+  }
+  p.data.resize(static_cast<std::size_t>(total));
+  typename G::PackRhs pack;
+  typename G::RhsMapper src(rowmajor, cols);
+  for (index_t k0 = 0, b = 0; k0 < depth; k0 += p.kc, ++b) {
+    const index_t kc = std::min(p.kc, depth - k0);
+    pack(p.data.data() + p.block_offset[static_cast<std::size_t>(b)], src.getSubMapper(k0, 0), kc, cols);
+  }
+  return p;
+}
+
+/// res[m x cols] (column-major, leading dimension m) = lhs[m x depth]
+/// (row-major) * B. `block_a` holds at least m * B.kc elements.
+template <class Acc>
+void gemm_tile(const Acc* lhs, index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res) {
+  using G = GemmTraits<Acc>;
+  std::fill_n(res, m * b.cols, Acc(0));
+  if (m == 0 || b.cols == 0) return;
+  typename G::PackLhs pack;
+  typename G::Kernel gebp;
+  typename G::LhsMapper a(lhs, b.depth);
+  typename G::ResMapper c(res, m);
+  for (index_t k0 = 0, blk = 0; k0 < b.depth; k0 += b.kc, ++blk) {
+    const index_t kc = std::min(b.kc, b.depth - k0);
+    pack(block_a, a.getSubMapper(0, k0), kc, m);
+    gebp(c, block_a, b.data.data() + b.block_offset[static_cast<std::size_t>(blk)], m, kc, b.cols, Acc(1));
+  }
+}
+
+}  // namespace convt::detail

@@ -1,0 +1,105 @@
+// convt/detail/geometry.hpp — a conv_transpose call resolved into canonical
+// geometry: layout, feature counts, per-dimension sizes, padding, output shape.
+// Everything the arguments can get wrong is rejected here, before any work.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <utility>
+
+#include "convt/dimension_numbers.hpp"
+#include "convt/error.hpp"
+#include "convt/options.hpp"
+#include "convt/padding.hpp"
+
+namespace convt::detail {
+
+template <std::size_t Rank>
+struct Geometry {
+  static constexpr std::size_t S = Rank - 2;
+  Layout<Rank> layout;
+  std::array<index_t, Rank> lhs_shape{};
+  std::array<index_t, Rank> rhs_shape{};
+  std::array<index_t, Rank> out_shape{};
+  index_t batch = 0;
+  index_t in_features = 0;
+  index_t out_features = 0;
+  bool transpose_kernel = false;
+  std::array<index_t, S> in{};        // lhs spatial extents
+  std::array<index_t, S> kernel{};    // undilated kernel extents
+  std::array<index_t, S> stride{};    // lhs dilation of the underlying conv
+  std::array<index_t, S> dilation{};  // rhs dilation
+  std::array<std::pair<index_t, index_t>, S> pad{};
+  std::array<index_t, S> out{};       // output spatial extents
+};
+
+template <std::size_t Rank>
+void check_operand_shape(const std::array<index_t, Rank>& shape, const char* name) {
+  for (std::size_t i = 0; i < Rank; ++i) {
+    if (shape[i] < 0) fail(name, " shape ", format_seq(shape), ": extent ", i, " is negative");
+  }
+  checked_product(shape, name);
+}
+
+template <std::size_t Rank>
+Geometry<Rank> resolve_geometry(const std::array<index_t, Rank>& lhs_shape, const std::array<index_t, Rank>& rhs_shape,
+                                const std::array<index_t, Rank - 2>& strides, const Padding& padding,
+                                const ConvTransposeOptions<Rank - 2>& options) {
+  constexpr std::size_t S = Rank - 2;
+  check_operand_shape(lhs_shape, "lhs");
+  check_operand_shape(rhs_shape, "rhs");
+  Geometry<Rank> g;
+  g.layout = resolve_layout<Rank>(options.dimension_numbers);
+  const Layout<Rank>& L = g.layout;
+  g.lhs_shape = lhs_shape;
+  g.rhs_shape = rhs_shape;
+  g.transpose_kernel = options.transpose_kernel;
+  g.batch = lhs_shape[L.lhs[0]];
+  g.in_features = lhs_shape[L.lhs[1]];
+  // With transpose_kernel the kernel's O axis feeds the input features.
+  const std::size_t kin_axis = options.transpose_kernel ? L.rhs[0] : L.rhs[1];
+  const std::size_t kout_axis = options.transpose_kernel ? L.rhs[1] : L.rhs[0];
+  if (rhs_shape[kin_axis] != g.in_features) {
+    fail("feature mismatch: lhs axis 'C' (position ", L.lhs[1], " of \"", L.names.lhs, "\") has ", g.in_features,
+         " but rhs axis '", options.transpose_kernel ? 'O' : 'I', "' (position ", kin_axis, " of \"", L.names.rhs,
+         "\") has ", rhs_shape[kin_axis], options.transpose_kernel ? " (transpose_kernel=true swaps O and I)" : "",
+         "; they must be equal");
+  }
+  g.out_features = rhs_shape[kout_axis];
+
+  std::array<index_t, S> dilated_kernel{};
+  for (std::size_t d = 0; d < S; ++d) {
+    const char letter = L.spatial_letters[d];
+    g.in[d] = lhs_shape[L.lhs[2 + d]];
+    g.kernel[d] = rhs_shape[L.rhs[2 + d]];
+    g.stride[d] = strides[d];
+    g.dilation[d] = options.rhs_dilation ? (*options.rhs_dilation)[d] : 1;
+    if (g.stride[d] < 1) {
+      fail("strides[", d, "] = ", g.stride[d], " (spatial axis '", letter, "'): strides must be >= 1");
+    }
+    if (g.dilation[d] < 1) {
+      fail("rhs_dilation[", d, "] = ", g.dilation[d], " (spatial axis '", letter, "'): dilations must be >= 1");
+    }
+    dilated_kernel[d] = dilate_dim(g.kernel[d], g.dilation[d]);
+  }
+  g.pad = resolve_padding<S>(padding, options.use_consistent_padding, dilated_kernel, g.stride);
+  for (std::size_t d = 0; d < S; ++d) {
+    const index_t dilated_in = dilate_dim(g.in[d], g.stride[d]);
+    const index_t padded = checked_add(checked_add(dilated_in, g.pad[d].first, "padded input size"), g.pad[d].second,
+                                       "padded input size");
+    if (padded < 0) {
+      fail("padding (", g.pad[d].first, ", ", g.pad[d].second, ") of spatial axis '", L.spatial_letters[d],
+           "' (dimension ", d, "): the stride-dilated input has size ", dilated_in, " and the padding removes more ("
+           , dilated_in, " + ", g.pad[d].first, " + ", g.pad[d].second, " = ", padded, " < 0)");
+    }
+    const index_t span = padded - dilated_kernel[d];
+    g.out[d] = span >= 0 ? checked_add(span, 1, "output size") : 0;
+  }
+  g.out_shape[L.out[0]] = g.batch;
+  g.out_shape[L.out[1]] = g.out_features;
+  for (std::size_t d = 0; d < S; ++d) g.out_shape[L.out[2 + d]] = g.out[d];
+  checked_product(g.out_shape, "output size");
+  return g;
+}
+
+}  // namespace convt::detail

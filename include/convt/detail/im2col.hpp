@@ -1,0 +1,144 @@
+// convt/detail/im2col.hpp — stage 2: gather one tile of a phase's rows into a
+// row-major [rows x depth] matrix (column = tap * in_features + c). Only the
+// taps of the phase are gathered; positions outside the input (padding) and,
+// in the dense lowering, the stride's inserted zeros are written as zeros.
+// The input is read through its own strides: any layout, no transposes.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include "convt/detail/phases.hpp"
+#include "convt/types.hpp"
+
+namespace convt::detail {
+
+/// Canonical [N, C, spatial...] element strides of an operand view.
+template <std::size_t Rank>
+std::array<index_t, Rank> canonical_strides(const std::array<index_t, Rank>& strides,
+                                            const std::array<std::size_t, Rank>& axes) {
+  std::array<index_t, Rank> c{};
+  for (std::size_t i = 0; i < Rank; ++i) c[i] = strides[axes[i]];
+  return c;
+}
+
+/// Per-worker scratch of the gather: per dimension, the input offset of each
+/// tap for the current row (kAbsent when the tap meets padding/zeros).
+template <std::size_t S>
+struct GatherScratch {
+  static constexpr index_t kAbsent = std::numeric_limits<index_t>::min();
+  std::array<std::vector<index_t>, S> tap_offset;
+  explicit GatherScratch(const std::array<AxisPhases, S>& axes) {
+    for (std::size_t d = 0; d < S; ++d) {
+      std::size_t most = 0;
+      for (const AxisPhase& p : axes[d].phases) most = std::max(most, p.taps.size());
+      tap_offset[d].resize(most);
+    }
+  }
+};
+
+/// Row index within a phase → (n, t_0, ..., t_{S-1}), and back to stepping.
+template <std::size_t S>
+struct RowCursor {
+  index_t n = 0;
+  std::array<index_t, S> t{};
+  std::array<index_t, S> count{};
+
+  RowCursor(const std::array<index_t, S>& counts, index_t row) : count(counts) {
+    for (std::size_t d = S; d-- > 0;) {
+      t[d] = row % count[d];
+      row /= count[d];
+    }
+    n = row;
+  }
+  void next() {
+    for (std::size_t d = S; d-- > 0;) {
+      if (++t[d] < count[d]) return;
+      t[d] = 0;
+    }
+    ++n;
+  }
+};
+
+template <std::size_t S>
+std::array<index_t, S> phase_counts(const std::array<AxisPhases, S>& axes, const std::array<std::size_t, S>& which) {
+  std::array<index_t, S> c{};
+  for (std::size_t d = 0; d < S; ++d) c[d] = axes[d].phases[which[d]].count;
+  return c;
+}
+
+/// Copies `n` channel values (stride `stride`) into `dst`, converting.
+template <class In, class Acc>
+inline void copy_channels(const In* src, index_t stride, index_t n, Acc* dst) {
+  if constexpr (std::is_same_v<In, Acc>) {
+    if (stride == 1) {
+      std::copy_n(src, n, dst);
+      return;
+    }
+  }
+  for (index_t c = 0; c < n; ++c) dst[c] = convert<Acc>(src[c * stride]);
+}
+
+/// Gathers rows [row_begin, row_begin + rows) of `phase` into `dst`
+/// (row-major, leading dimension phase.depth).
+/// `lhs_stride` holds the canonical [N, C, spatial...] strides of the input.
+template <std::size_t Rank, class In, class Acc>
+void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
+                 const In* lhs, const std::array<index_t, Rank>& lhs_stride, index_t in_features,
+                 GatherScratch<Rank - 2>& scratch, Acc* dst) {
+  constexpr std::size_t S = Rank - 2;
+  constexpr index_t kAbsent = GatherScratch<S>::kAbsent;
+  const index_t c_stride = lhs_stride[1];
+  std::array<const AxisPhase*, S> ap{};
+  for (std::size_t d = 0; d < S; ++d) ap[d] = &split.axes[d].phases[phase.axis_phase[d]];
+  RowCursor<S> cur(phase_counts(split.axes, phase.axis_phase), row_begin);
+
+  for (index_t r = 0; r < rows; ++r, cur.next()) {
+    // Input offset of every tap, per dimension, for this row.
+    for (std::size_t d = 0; d < S; ++d) {
+      const AxisPhases& axis = split.axes[d];
+      for (std::size_t j = 0; j < ap[d]->taps.size(); ++j) {
+        const index_t u = cur.t[d] + ap[d]->offsets[j];
+        index_t off = kAbsent;
+        if (axis.divisor == 1) {
+          if (u >= 0 && u < axis.in) off = u * lhs_stride[2 + d];
+        } else if (u >= 0 && u % axis.divisor == 0 && u / axis.divisor < axis.in) {
+          off = (u / axis.divisor) * lhs_stride[2 + d];
+        }
+        scratch.tap_offset[d][j] = off;
+      }
+    }
+    Acc* out_row = dst + r * phase.depth;
+    const In* row_base = lhs + cur.n * lhs_stride[0];
+    // Walk the tap tuples in row-major order; the column block of tuple
+    // number `tap` is [tap * in_features, (tap + 1) * in_features).
+    std::array<std::size_t, S> j{};
+    for (index_t tap = 0; tap < phase.taps; ++tap) {
+      index_t off = 0;
+      bool present = true;
+      for (std::size_t d = 0; d < S; ++d) {
+        const index_t o = scratch.tap_offset[d][j[d]];
+        if (o == kAbsent) {
+          present = false;
+          break;
+        }
+        off += o;
+      }
+      Acc* col = out_row + tap * in_features;
+      if (present) {
+        copy_channels(row_base + off, c_stride, in_features, col);
+      } else {
+        std::fill_n(col, in_features, Acc(0));
+      }
+      for (std::size_t d = S; d-- > 0;) {
+        if (++j[d] < ap[d]->taps.size()) break;
+        j[d] = 0;
+      }
+    }
+  }
+}
+
+}  // namespace convt::detail

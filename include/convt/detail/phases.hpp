@@ -1,0 +1,130 @@
+// convt/detail/phases.hpp — the phase split (docs/design.md, stage 1).
+// Output positions q = phase + step * t of one phase form a dense stride-1
+// correlation over the taps that meet real input elements:
+//   input position u = t + offset[j] (then p = u / divisor, when divisible).
+// PhaseSplit: step = stride, only the congruent taps, divisor 1 (every gathered
+// element is real). DenseDilated: one phase, step 1, every tap, divisor =
+// stride (non-divisible positions are the inserted zeros).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <vector>
+
+#include "convt/detail/geometry.hpp"
+#include "convt/error.hpp"
+#include "convt/options.hpp"
+
+namespace convt::detail {
+
+/// One phase of one spatial dimension.
+struct AxisPhase {
+  index_t first = 0;             // first output position
+  index_t count = 0;             // outputs in this phase: q = first + step * t, t < count
+  std::vector<index_t> taps;     // kernel tap indices (of the canonical kernel)
+  std::vector<index_t> offsets;  // u = t + offsets[j]
+};
+
+/// All phases of one spatial dimension (phases with no output are dropped).
+struct AxisPhases {
+  index_t step = 1;
+  index_t divisor = 1;
+  index_t in = 0;
+  std::vector<AxisPhase> phases;
+};
+
+inline index_t floor_mod(index_t a, index_t m) {
+  const index_t r = a % m;
+  return r < 0 ? r + m : r;
+}
+
+inline AxisPhases split_axis(index_t in, index_t kernel, index_t stride, index_t dilation, index_t lo, index_t out,
+                             Lowering lowering) {
+  AxisPhases ax;
+  ax.in = in;
+  if (lowering == Lowering::DenseDilated || stride == 1) {
+    ax.step = 1;
+    ax.divisor = stride;
+    AxisPhase ph;
+    ph.first = 0;
+    ph.count = out;
+    for (index_t k = 0; k < kernel; ++k) {
+      ph.taps.push_back(k);
+      ph.offsets.push_back(checked_sub(checked_mul(k, dilation, "tap offset"), lo, "tap offset"));
+    }
+    if (out > 0) ax.phases.push_back(std::move(ph));
+    return ax;
+  }
+  ax.step = stride;
+  ax.divisor = 1;
+  const index_t num_phases = stride < out ? stride : out;
+  for (index_t phi = 0; phi < num_phases; ++phi) {
+    AxisPhase ph;
+    ph.first = phi;
+    ph.count = (out - phi - 1) / stride + 1;
+    for (index_t k = 0; k < kernel; ++k) {
+      // Tap k of output phi + s*t reads dilated position phi + s*t + k*r - lo,
+      // a real input element iff that is a multiple of s.
+      const index_t pos = checked_sub(checked_add(phi, checked_mul(k, dilation, "tap offset"), "tap offset"), lo,
+                                      "tap offset");
+      if (floor_mod(pos, stride) != 0) continue;
+      ph.taps.push_back(k);
+      ph.offsets.push_back((pos - floor_mod(pos, stride)) / stride);
+    }
+    ax.phases.push_back(std::move(ph));
+  }
+  return ax;
+}
+
+/// A phase of the whole problem: one AxisPhase per spatial dimension.
+template <std::size_t S>
+struct Phase {
+  std::array<std::size_t, S> axis_phase{};  // index into AxisPhases::phases per dimension
+  index_t rows = 0;                         // batch * prod(count)
+  index_t taps = 0;                         // prod(taps per dimension)
+  index_t depth = 0;                        // in_features * taps: the GEMM's K
+};
+
+template <std::size_t Rank>
+struct PhaseSplit {
+  static constexpr std::size_t S = Rank - 2;
+  std::array<AxisPhases, S> axes;
+  std::vector<Phase<S>> phases;
+  index_t max_depth = 0;
+};
+
+template <std::size_t Rank>
+PhaseSplit<Rank> split_phases(const Geometry<Rank>& g, Lowering lowering) {
+  constexpr std::size_t S = Rank - 2;
+  PhaseSplit<Rank> split;
+  for (std::size_t d = 0; d < S; ++d) {
+    split.axes[d] = split_axis(g.in[d], g.kernel[d], g.stride[d], g.dilation[d], g.pad[d].first, g.out[d], lowering);
+    if (split.axes[d].phases.empty()) return split;  // empty output: no phase
+  }
+  if (g.batch == 0 || g.out_features == 0) return split;
+  std::array<std::size_t, S> idx{};
+  while (true) {
+    Phase<S> ph;
+    ph.axis_phase = idx;
+    ph.rows = g.batch;
+    ph.taps = 1;
+    for (std::size_t d = 0; d < S; ++d) {
+      const AxisPhase& ap = split.axes[d].phases[idx[d]];
+      ph.rows = checked_mul(ph.rows, ap.count, "output rows");
+      ph.taps = checked_mul(ph.taps, static_cast<index_t>(ap.taps.size()), "kernel taps");
+    }
+    ph.depth = checked_mul(ph.taps, g.in_features, "GEMM depth");
+    if (ph.depth > split.max_depth) split.max_depth = ph.depth;
+    split.phases.push_back(ph);
+    std::size_t d = S;
+    while (d > 0) {
+      --d;
+      if (++idx[d] < split.axes[d].phases.size()) break;
+      idx[d] = 0;
+      if (d == 0) return split;
+    }
+    if constexpr (S == 0) return split;
+  }
+}
+
+}  // namespace convt::detail

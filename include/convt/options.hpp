@@ -1,0 +1,50 @@
+// convt/options.hpp — the keyword arguments of conv_transpose beyond
+// lhs, rhs, strides and padding.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <optional>
+
+#include "convt/dimension_numbers.hpp"
+#include "convt/error.hpp"
+#include "convt/types.hpp"
+
+namespace convt {
+
+/// How the transposed convolution is lowered to GEMMs. Both are exact; the
+/// dense one exists to measure what the phase split saves.
+enum class Lowering {
+  /// Zero-skipping: one dense stride-1 correlation per output phase
+  /// (y mod stride), gathering only the taps that meet real input elements.
+  PhaseSplit,
+  /// The textbook lowering: im2col over the stride-dilated input (the
+  /// inserted zeros are gathered, never stored in a dilated copy) and one GEMM
+  /// over every kernel tap.
+  DenseDilated,
+};
+
+/// Keyword options of conv_transpose, named as in `jax.lax.conv_transpose`.
+template <std::size_t NumSpatial>
+struct ConvTransposeOptions {
+  /// Kernel dilation per spatial dimension (rhs order); absent = all 1.
+  std::optional<std::array<index_t, NumSpatial>> rhs_dilation;
+  /// Layout strings; absent = JAX's default for the rank (ranks 2–5 only).
+  std::optional<DimensionNumbers> dimension_numbers;
+  /// Flip the kernel's spatial axes and swap its O and I axes first.
+  bool transpose_kernel = false;
+  /// Accumulation precision (a Precision, or a (lhs, rhs) pair).
+  PrecisionConfig precision = Precision::Default;
+  /// Explicit pads are forward-conv padding (PyTorch's convention).
+  bool use_consistent_padding = false;
+  /// Worker threads; 0 = all hardware threads, 1 = the caller's thread only.
+  int num_threads = 0;
+  /// Cap on the extra memory of one call (im2col tiles and GEMM blocks of all
+  /// workers), in bytes. The cap is honoured down to one register block of
+  /// rows per worker.
+  std::size_t workspace_bytes = std::size_t{16} << 20;
+  /// Lowering strategy; leave at PhaseSplit except to measure.
+  Lowering lowering = Lowering::PhaseSplit;
+};
+
+}  // namespace convt

@@ -1,0 +1,113 @@
+// convt/padding.hpp — JAX's conv_transpose conventions turned into a plain
+// correlation: padding resolution ('SAME', 'VALID', explicit pairs,
+// use_consistent_padding) and kernel flipping (transpose_kernel).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "convt/error.hpp"
+
+namespace convt {
+
+/// Padding argument of conv_transpose: 'SAME', 'VALID' or one (lo, hi) pair per
+/// spatial dimension (negative values crop).
+class Padding {
+ public:
+  enum class Kind { Same, Valid, Explicit };
+
+  static Padding same() { return Padding(Kind::Same, {}); }
+  static Padding valid() { return Padding(Kind::Valid, {}); }
+  static Padding explicit_pads(std::vector<std::pair<index_t, index_t>> pads) {
+    return Padding(Kind::Explicit, std::move(pads));
+  }
+
+  Kind kind() const noexcept { return kind_; }
+  const std::vector<std::pair<index_t, index_t>>& pads() const noexcept { return pads_; }
+
+ private:
+  Padding(Kind kind, std::vector<std::pair<index_t, index_t>> pads) : kind_(kind), pads_(std::move(pads)) {}
+  Kind kind_;
+  std::vector<std::pair<index_t, index_t>> pads_;
+};
+
+/// Size of a dimension of extent `d` after dilation by `r` (r - 1 zeros
+/// between neighbours): 0 for an empty dimension, else 1 + r * (d - 1).
+inline index_t dilate_dim(index_t d, index_t r) {
+  return d == 0 ? 0 : detail::checked_add(1, detail::checked_mul(r, d - 1, "dilated size"), "dilated size");
+}
+
+namespace detail {
+
+/// JAX's `_conv_transpose_padding` for one dimension; `k` is the dilated
+/// kernel size, `s` the stride.
+inline std::pair<index_t, index_t> transpose_padding(Padding::Kind kind, index_t k, index_t s) {
+  // Values come from validated shapes, strides and dilations, but may be huge:
+  // every step is checked.
+  index_t pad_len = checked_sub(checked_add(k, s, "padding"), 2, "padding");
+  index_t pad_a = 0;
+  if (kind == Padding::Kind::Same) {
+    pad_a = s > k - 1 ? k - 1 : pad_len / 2 + pad_len % 2;  // ceil(pad_len / 2); pad_len > 0 here
+  } else {
+    if (k > s) pad_len = checked_add(pad_len, k - s, "padding");
+    pad_a = k - 1;
+  }
+  return {pad_a, pad_len - pad_a};
+}
+
+/// Resolves the padding argument into one (lo, hi) pair per spatial dimension
+/// of the transposed convolution. `dilated_kernel[d]` is the dilated kernel
+/// size; explicit pairs under `use_consistent_padding` are forward-conv
+/// padding and become (k - lo - 1, k - hi - 1) (PyTorch's convention).
+template <std::size_t S>
+std::array<std::pair<index_t, index_t>, S> resolve_padding(const Padding& padding, bool use_consistent_padding,
+                                                           const std::array<index_t, S>& dilated_kernel,
+                                                           const std::array<index_t, S>& strides) {
+  std::array<std::pair<index_t, index_t>, S> out{};
+  if (padding.kind() != Padding::Kind::Explicit) {
+    for (std::size_t d = 0; d < S; ++d) out[d] = transpose_padding(padding.kind(), dilated_kernel[d], strides[d]);
+    return out;
+  }
+  if (padding.pads().size() != S) {
+    fail("padding: got ", padding.pads().size(), " explicit (lo, hi) pairs but the problem has ", S,
+         " spatial dimension(s); give exactly one pair per spatial dimension");
+  }
+  for (std::size_t d = 0; d < S; ++d) {
+    const auto [lo, hi] = padding.pads()[d];
+    if (use_consistent_padding) {
+      const index_t k1 = dilated_kernel[d] - 1;
+      out[d] = {checked_sub(k1, lo, "padding"), checked_sub(k1, hi, "padding")};
+    } else {
+      out[d] = {lo, hi};
+    }
+  }
+  return out;
+}
+
+/// A strided description of the kernel in canonical order [O, I, k_0, ...]:
+/// element (o, i, k...) lives at base + sum(index * stride). Flipping is a
+/// negative stride and a moved base, so no kernel copy is made here.
+template <std::size_t Rank>
+struct CanonicalKernel {
+  std::array<index_t, Rank> extent{};
+  std::array<index_t, Rank> stride{};
+  index_t base_offset = 0;
+};
+
+/// transpose_kernel: flip every spatial axis and swap O and I, as JAX's
+/// `_flip_axes` + `swapaxes` (Keras Conv*DTranspose / gradient of conv).
+template <std::size_t Rank>
+CanonicalKernel<Rank> flip_kernel(CanonicalKernel<Rank> k) {
+  for (std::size_t d = 2; d < Rank; ++d) {
+    if (k.extent[d] > 0) k.base_offset += (k.extent[d] - 1) * k.stride[d];
+    k.stride[d] = -k.stride[d];
+  }
+  std::swap(k.extent[0], k.extent[1]);
+  std::swap(k.stride[0], k.stride[1]);
+  return k;
+}
+
+}  // namespace detail
+}  // namespace convt

@@ -1,0 +1,119 @@
+// convt/plan.hpp — a transposed convolution prepared once (geometry resolved,
+// kernel converted and packed per phase) and run many times.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <type_traits>
+
+#include "convt/detail/engine.hpp"
+#include "convt/detail/geometry.hpp"
+#include "convt/detail/view_checks.hpp"
+#include "convt/error.hpp"
+#include "convt/options.hpp"
+#include "convt/padding.hpp"
+#include "convt/tensor.hpp"
+#include "convt/types.hpp"
+
+namespace convt {
+
+/// A prepared conv_transpose for one kernel and one input shape. Immutable
+/// after creation: `run` may be called concurrently from many threads. Copies
+/// share the packed kernel.
+template <class In, class Out, std::size_t Rank>
+class Plan {
+ public:
+  using input_type = In;
+  using result_type = Out;
+  static constexpr std::size_t rank() noexcept { return Rank; }
+
+  /// Shape of the output, in the output layout.
+  const std::array<index_t, Rank>& output_shape() const noexcept { return body_->geometry().out_shape; }
+  /// Shape the input must have.
+  const std::array<index_t, Rank>& input_shape() const noexcept { return body_->geometry().lhs_shape; }
+  /// Resolved (lo, hi) padding per spatial dimension (rhs order).
+  const std::array<std::pair<index_t, index_t>, Rank - 2>& padding() const noexcept { return body_->geometry().pad; }
+  /// Bytes held by the packed kernel.
+  std::size_t packed_kernel_bytes() const noexcept { return body_->packed_kernel_bytes(); }
+  /// Peak scratch bytes of one run (all workers).
+  std::size_t workspace_bytes() const noexcept { return body_->workspace_bytes(); }
+
+  /// Computes into `out` (any strides; shape must be output_shape()).
+  void run(TensorView<const In, Rank> lhs, TensorView<Out, Rank> out) const {
+    detail::check_shape_equal(lhs.shape(), input_shape(), "lhs", "the plan was made for that input shape");
+    detail::check_shape_equal(out.shape(), output_shape(), "out", "out must have the plan's output_shape()");
+    detail::check_unique_mapping(out);
+    detail::check_no_overlap(out, lhs, "lhs");
+    body_->run(lhs, out);
+  }
+
+  /// Computes into a new row-major tensor.
+  Tensor<Out, Rank> operator()(TensorView<const In, Rank> lhs) const {
+    detail::check_shape_equal(lhs.shape(), input_shape(), "lhs", "the plan was made for that input shape");
+    Tensor<Out, Rank> out(output_shape());
+    body_->run(lhs, out.view());
+    return out;
+  }
+
+  explicit Plan(std::shared_ptr<const detail::PlanBody<In, Out, Rank>> body) : body_(std::move(body)) {}
+
+ private:
+  std::shared_ptr<const detail::PlanBody<In, Out, Rank>> body_;
+};
+
+namespace detail {
+
+template <class In, class Out, std::size_t Rank, class Acc>
+std::shared_ptr<const PlanBody<In, Out, Rank>> make_engine(Geometry<Rank> g, const TensorView<const In, Rank>& rhs,
+                                                           const ConvTransposeOptions<Rank - 2>& o, Accumulator kind) {
+  return std::make_shared<Engine<In, Out, Rank, Acc>>(std::move(g), rhs, o.lowering, o.num_threads,
+                                                      o.workspace_bytes, kind);
+}
+
+template <class In, class Out, std::size_t Rank>
+std::shared_ptr<const PlanBody<In, Out, Rank>> make_body(Geometry<Rank> g, const TensorView<const In, Rank>& rhs,
+                                                         const ConvTransposeOptions<Rank - 2>& o) {
+  resolve_threads(o.num_threads);  // validates
+  index_t depth = g.in_features;
+  for (index_t k : g.kernel) depth = checked_mul(depth, k, "GEMM depth");
+  const Accumulator kind = choose_accumulator<In, Out>(o.precision.effective(), depth);
+  if constexpr (is_complex_v<In>) {
+    if (kind == Accumulator::C64) return make_engine<In, Out, Rank, std::complex<float>>(std::move(g), rhs, o, kind);
+    return make_engine<In, Out, Rank, std::complex<double>>(std::move(g), rhs, o, kind);
+  } else if constexpr (is_floating_v<Out>) {
+    if (kind == Accumulator::F32) return make_engine<In, Out, Rank, float>(std::move(g), rhs, o, kind);
+    return make_engine<In, Out, Rank, double>(std::move(g), rhs, o, kind);
+  } else {
+    if (kind == Accumulator::I32) return make_engine<In, Out, Rank, std::int32_t>(std::move(g), rhs, o, kind);
+    if (kind == Accumulator::I64) return make_engine<In, Out, Rank, std::int64_t>(std::move(g), rhs, o, kind);
+    return make_engine<In, Out, Rank, std::uint64_t>(std::move(g), rhs, o, kind);
+  }
+}
+
+template <class In, class Res>
+constexpr void check_types() {
+  static_assert(is_supported_v<In>,
+                "convt: unsupported element type; use float, double, Eigen::half, Eigen::bfloat16, "
+                "std::complex<float|double>, int8/16/32/64_t or uint8_t");
+  static_assert(!is_supported_v<In> || preferred_type_allowed<In, Res>(),
+                "convt: preferred element type (Out) not allowed for this input type: integer -> wider-or-equal "
+                "integer or any float; float -> wider float; complex -> wider-or-equal complex (JAX's rule)");
+}
+
+}  // namespace detail
+
+/// Prepares conv_transpose(lhs, rhs, ...) for inputs of shape `lhs_shape`.
+/// The kernel is converted and packed now; `rhs` is not referenced later.
+template <class Out = void, class R, std::size_t Rank>
+Plan<std::remove_const_t<R>, detail::result_t<std::remove_const_t<R>, Out>, Rank> make_plan(
+    TensorView<R, Rank> rhs, const std::array<index_t, Rank>& lhs_shape, const std::array<index_t, Rank - 2>& strides,
+    const Padding& padding, const ConvTransposeOptions<Rank - 2>& options = {}) {
+  using In = std::remove_const_t<R>;
+  using Res = detail::result_t<In, Out>;
+  detail::check_types<In, Res>();
+  auto g = detail::resolve_geometry<Rank>(lhs_shape, rhs.shape(), strides, padding, options);
+  return Plan<In, Res, Rank>(detail::make_body<In, Res, Rank>(std::move(g), TensorView<const In, Rank>(rhs), options));
+}
+
+}  // namespace convt

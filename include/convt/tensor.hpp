@@ -1,0 +1,151 @@
+// convt/tensor.hpp — TensorView (non-owning, strided) and Tensor (owning,
+// row-major). Vocabulary follows mdspan: extents are the shape, strides are in
+// elements, the mapping is offset = sum(index[i] * stride[i]).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <type_traits>
+#include <vector>
+
+#include "convt/error.hpp"
+
+namespace convt {
+
+namespace detail {
+template <std::size_t Rank>
+std::array<index_t, Rank> row_major_strides(const std::array<index_t, Rank>& shape) {
+  std::array<index_t, Rank> strides{};
+  index_t s = 1;
+  for (std::size_t i = Rank; i-- > 0;) {
+    strides[i] = s;
+    // Products are validated by the caller (checked_product); an extent of 0
+    // keeps later strides meaningful.
+    s *= (shape[i] > 0 ? shape[i] : 1);
+  }
+  return strides;
+}
+
+template <std::size_t Rank>
+void check_shape(const std::array<index_t, Rank>& shape, const char* what) {
+  for (std::size_t i = 0; i < Rank; ++i) {
+    if (shape[i] < 0) fail(what, ": extent ", i, " is ", shape[i], "; extents must be >= 0");
+  }
+  index_t p = 1;
+  for (std::size_t i = 0; i < Rank; ++i) p = checked_mul(p, shape[i] > 0 ? shape[i] : 1, what);
+}
+}  // namespace detail
+
+/// A non-owning view of a rank-`Rank` array of `T` with arbitrary element
+/// strides (negative and zero strides are allowed for inputs; outputs must not
+/// alias themselves). `TensorView<T, R>` converts implicitly to
+/// `TensorView<const T, R>`.
+template <class T, std::size_t Rank>
+class TensorView {
+ public:
+  using element_type = T;
+  using value_type = std::remove_cv_t<T>;
+  using extents_type = std::array<index_t, Rank>;
+  using strides_type = std::array<index_t, Rank>;
+
+  static constexpr std::size_t rank() noexcept { return Rank; }
+
+  TensorView() noexcept : data_(nullptr), shape_{}, strides_{} {}
+
+  /// Row-major contiguous view of `shape`.
+  TensorView(T* data, const extents_type& shape)
+      : data_(data), shape_(shape), strides_(detail::row_major_strides(shape)) {
+    detail::check_shape(shape, "TensorView shape");
+    check_data();
+  }
+
+  /// View with explicit element strides.
+  TensorView(T* data, const extents_type& shape, const strides_type& strides)
+      : data_(data), shape_(shape), strides_(strides) {
+    detail::check_shape(shape, "TensorView shape");
+    check_data();
+  }
+
+  /// `TensorView<T>` → `TensorView<const T>`.
+  template <class U, std::enable_if_t<std::is_same_v<const U, T> && !std::is_same_v<U, T>, int> = 0>
+  TensorView(const TensorView<U, Rank>& other) noexcept  // NOLINT(google-explicit-constructor)
+      : data_(other.data()), shape_(other.shape()), strides_(other.strides()) {}
+
+  T* data() const noexcept { return data_; }
+  const extents_type& shape() const noexcept { return shape_; }
+  const strides_type& strides() const noexcept { return strides_; }
+  index_t extent(std::size_t i) const noexcept { return shape_[i]; }
+  index_t stride(std::size_t i) const noexcept { return strides_[i]; }
+
+  /// Number of elements (product of extents).
+  index_t size() const noexcept {
+    index_t p = 1;
+    for (index_t e : shape_) p *= e;
+    return p;
+  }
+  bool empty() const noexcept { return size() == 0; }
+
+  template <class... I>
+  T& operator()(I... idx) const noexcept {
+    static_assert(sizeof...(I) == Rank, "TensorView::operator(): one index per dimension");
+    const std::array<index_t, Rank> ix{static_cast<index_t>(idx)...};
+    index_t off = 0;
+    for (std::size_t i = 0; i < Rank; ++i) off += ix[i] * strides_[i];
+    return data_[off];
+  }
+
+ private:
+  void check_data() const {
+    if (data_ == nullptr && size() != 0) {
+      detail::fail("TensorView data: null pointer for a view of ", size(), " elements; "
+                   "only an empty view may have no data");
+    }
+  }
+
+  T* data_;
+  extents_type shape_;
+  strides_type strides_;
+};
+
+/// An owning, row-major, zero-initialised array.
+template <class T, std::size_t Rank>
+class Tensor {
+ public:
+  using value_type = T;
+  using extents_type = std::array<index_t, Rank>;
+
+  static constexpr std::size_t rank() noexcept { return Rank; }
+
+  Tensor() : shape_{} {}
+
+  explicit Tensor(const extents_type& shape) : shape_(shape) {
+    detail::check_shape(shape, "Tensor shape");
+    data_.assign(static_cast<std::size_t>(detail::checked_product(shape, "Tensor size")), T{});
+  }
+
+  T* data() noexcept { return data_.data(); }
+  const T* data() const noexcept { return data_.data(); }
+  const extents_type& shape() const noexcept { return shape_; }
+  index_t extent(std::size_t i) const noexcept { return shape_[i]; }
+  index_t size() const noexcept { return static_cast<index_t>(data_.size()); }
+
+  TensorView<T, Rank> view() noexcept { return TensorView<T, Rank>(data(), shape_); }
+  TensorView<const T, Rank> view() const noexcept { return TensorView<const T, Rank>(data(), shape_); }
+  operator TensorView<T, Rank>() noexcept { return view(); }              // NOLINT
+  operator TensorView<const T, Rank>() const noexcept { return view(); }  // NOLINT
+
+  template <class... I>
+  T& operator()(I... idx) noexcept {
+    return view()(idx...);
+  }
+  template <class... I>
+  const T& operator()(I... idx) const noexcept {
+    return view()(idx...);
+  }
+
+ private:
+  extents_type shape_;
+  std::vector<T> data_;
+};
+
+}  // namespace convt
