@@ -134,7 +134,8 @@ void check(const ref::Problem& p, convt::ConvTransposeOptions<Rank - 2> base = {
            bool strided = false) {
   using Res = std::conditional_t<std::is_void_v<Out>, T, Out>;
   using AccT = std::conditional_t<std::is_void_v<Acc>, Res, Acc>;
-  using V = typename RefValue<T>::type;
+  // Integer results are checked modulo 2^64, others in double precision.
+  using V = typename RefValue<std::conditional_t<std::is_integral_v<Res>, T, Res>>::type;
   SCOPED_TRACE(describe(p));
   const auto lhs_shape = to_array<Rank>(p.lhs_shape);
   const auto rhs_shape = to_array<Rank>(p.rhs_shape);

@@ -1,0 +1,163 @@
+// Every invalid argument gets a convt::Error naming the argument, the value
+// and the rule; nothing is written to the output.
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <convt/convt.hpp>
+
+namespace {
+
+using convt::index_t;
+using convt::Padding;
+
+// Runs f, requires a convt::Error whose message contains every fragment.
+template <class F>
+void expect_error(F&& f, std::initializer_list<const char*> fragments) {
+  try {
+    f();
+    ADD_FAILURE() << "no convt::Error thrown";
+  } catch (const convt::Error& e) {
+    const std::string msg = e.what();
+    for (const char* frag : fragments) EXPECT_NE(msg.find(frag), std::string::npos) << "message: " << msg << "\nmissing: " << frag;
+    const std::invalid_argument& base = e;  // derives from std::invalid_argument
+    (void)base;
+  }
+}
+
+struct Fixture {
+  std::vector<float> x = std::vector<float>(2 * 4 * 5 * 3, 1.0f);
+  std::vector<float> w = std::vector<float>(3 * 3 * 3 * 2, 1.0f);
+  convt::TensorView<const float, 4> lhs{x.data(), {2, 4, 5, 3}};  // NHWC
+  convt::TensorView<const float, 4> rhs{w.data(), {3, 3, 3, 2}};  // HWIO
+};
+
+convt::ConvTransposeOptions<2> with_dn(std::string l, std::string r, std::string o) {
+  convt::ConvTransposeOptions<2> opt;
+  opt.dimension_numbers = convt::DimensionNumbers{std::move(l), std::move(r), std::move(o)};
+  return opt;
+}
+
+TEST(Errors, DimensionNumbers) {
+  Fixture f;
+  auto call = [&](convt::ConvTransposeOptions<2> opt) { convt::conv_transpose(f.lhs, f.rhs, {2, 2}, Padding::same(), opt); };
+  expect_error([&] { call(with_dn("NHWCX", "HWIO", "NHWC")); }, {"dimension_numbers.lhs", "\"NHWCX\"", "5 letters", "rank 4"});
+  expect_error([&] { call(with_dn("NHHC", "HWIO", "NHWC")); }, {"dimension_numbers.lhs", "'H' twice"});
+  expect_error([&] { call(with_dn("XHWC", "HWIO", "NHWC")); }, {"dimension_numbers.lhs", "must contain 'N' and 'C'"});
+  expect_error([&] { call(with_dn("NHWC", "HWIX", "NHWC")); }, {"dimension_numbers.rhs", "'O' and 'I'"});
+  expect_error([&] { call(with_dn("NHWC", "HWIO", "NHDC")); }, {"dimension_numbers.out", "lacks spatial axis 'W'"});
+  expect_error([&] { call(with_dn("NHWC", "HNIO", "NHWC")); }, {"dimension_numbers.rhs", "contains 'N'"});
+  expect_error([&] { call(with_dn("NHWC", "HWIOO", "NHWC")); }, {"dimension_numbers.rhs", "5 letters"});
+}
+
+TEST(Errors, NoDefaultLayoutForRank6) {
+  std::vector<float> x(1), w(1);
+  convt::TensorView<const float, 6> lhs(x.data(), {1, 1, 1, 1, 1, 1});
+  convt::TensorView<const float, 6> rhs(w.data(), {1, 1, 1, 1, 1, 1});
+  expect_error([&] { convt::conv_transpose(lhs, rhs, {1, 1, 1, 1}, Padding::valid()); },
+               {"dimension_numbers", "ranks 2 to 5", "rank 6"});
+}
+
+TEST(Errors, StridesDilationsPads) {
+  Fixture f;
+  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {2, 0}, Padding::same()); }, {"strides[1] = 0", "'W'", ">= 1"});
+  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {-1, 1}, Padding::same()); }, {"strides[0] = -1", "'H'"});
+  convt::ConvTransposeOptions<2> opt;
+  opt.rhs_dilation = std::array<index_t, 2>{1, 0};
+  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::same(), opt); }, {"rhs_dilation[1] = 0", ">= 1"});
+  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::explicit_pads({{0, 0}})); },
+               {"padding", "1 explicit", "2 spatial"});
+  // Input H = 4 at stride 1 is 4 long; (-3, -2) removes 5.
+  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::explicit_pads({{-3, -2}, {0, 0}})); },
+               {"padding (-3, -2)", "'H'", "size 4", "< 0"});
+  opt = {};
+  opt.use_consistent_padding = true;  // forward pads (6, 6) with k = 3 become (-4, -4)
+  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::explicit_pads({{0, 0}, {6, 6}}), opt); },
+               {"padding (-4, -4)", "'W'", "size 5"});
+  opt = {};
+  opt.num_threads = -2;
+  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::same(), opt); }, {"num_threads = -2"});
+}
+
+TEST(Errors, FeatureMismatch) {
+  Fixture f;
+  std::vector<float> w(3 * 3 * 4 * 2);
+  convt::TensorView<const float, 4> rhs(w.data(), {3, 3, 4, 2});
+  expect_error([&] { convt::conv_transpose(f.lhs, rhs, {1, 1}, Padding::same()); },
+               {"feature mismatch", "'C'", "\"NHWC\"", "has 3", "'I'", "\"HWIO\"", "has 4"});
+  convt::ConvTransposeOptions<2> opt;
+  opt.transpose_kernel = true;  // now rhs O (= 2) must equal C (= 3)
+  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::same(), opt); },
+               {"feature mismatch", "'O'", "has 2", "transpose_kernel"});
+}
+
+TEST(Errors, ShapesAndViews) {
+  std::vector<float> x(4);
+  expect_error([&] { convt::TensorView<float, 2>(x.data(), {2, -2}); }, {"extent 1 is -2"});
+  expect_error([&] { convt::TensorView<float, 2>(nullptr, {2, 2}); }, {"null pointer", "4 elements"});
+  EXPECT_NO_THROW((convt::TensorView<float, 2>(nullptr, {0, 2})));
+  const index_t big = index_t{1} << 40;
+  expect_error([&] { convt::TensorView<float, 2>(x.data(), {big, big}); }, {"overflows"});
+  expect_error([&] { convt::Tensor<float, 2>({big, big}); }, {"overflows"});
+  // Overflow in the output-size arithmetic, without allocating anything.
+  expect_error([&] { convt::conv_transpose_shape<3>({1, index_t{1} << 62, 1}, {3, 1, 1}, {4}, Padding::same()); },
+               {"overflows"});
+  convt::ConvTransposeOptions<1> opt;
+  opt.rhs_dilation = std::array<index_t, 1>{index_t{1} << 62};
+  expect_error([&] { convt::conv_transpose_shape<3>({1, 5, 1}, {9, 1, 1}, {1}, Padding::same(), opt); }, {"overflows"});
+  expect_error([&] { convt::conv_transpose_shape<3>({1, 5, 1}, {3, 1, 1}, {1},
+                                                    Padding::explicit_pads({{std::numeric_limits<index_t>::max(), 1}})); },
+               {"overflows"});
+}
+
+TEST(Errors, OutputViewAndNothingWritten) {
+  Fixture f;
+  const auto shape = convt::conv_transpose_shape<4>(f.lhs.shape(), f.rhs.shape(), {2, 2}, Padding::same());
+  ASSERT_EQ(shape, (std::array<index_t, 4>{2, 8, 10, 2}));
+  std::vector<float> buf(2 * 8 * 10 * 2 + 64, -7.0f);
+  auto untouched = [&] {
+    for (float v : buf) ASSERT_EQ(v, -7.0f);
+  };
+  convt::TensorView<float, 4> wrong(buf.data(), {2, 8, 10, 3});
+  expect_error([&] { convt::conv_transpose_into(wrong, f.lhs, f.rhs, {2, 2}, Padding::same()); },
+               {"out shape (2, 8, 10, 3)", "(2, 8, 10, 2)"});
+  untouched();
+  convt::TensorView<float, 4> aliased(buf.data(), shape, {0, 20, 2, 1});
+  expect_error([&] { convt::conv_transpose_into(aliased, f.lhs, f.rhs, {2, 2}, Padding::same()); },
+               {"write one element twice"});
+  untouched();
+  // An error found late (bad padding) still writes nothing.
+  convt::TensorView<float, 4> good(buf.data(), shape);
+  expect_error([&] { convt::conv_transpose_into(good, f.lhs, f.rhs, {2, 2}, Padding::explicit_pads({{0, 0}})); },
+               {"padding"});
+  untouched();
+}
+
+TEST(Errors, OverlapWithInputs) {
+  // One buffer holding lhs, then the output starting inside lhs.
+  std::vector<float> buf(1000, 1.0f);
+  std::vector<float> w(3 * 1 * 1, 1.0f);
+  convt::TensorView<const float, 3> lhs(buf.data(), {1, 10, 1});
+  convt::TensorView<const float, 3> rhs(w.data(), {3, 1, 1});
+  convt::TensorView<float, 3> out(buf.data() + 5, {1, 10, 1});
+  expect_error([&] { convt::conv_transpose_into(out, lhs, rhs, {1}, Padding::same()); }, {"overlaps lhs"});
+  convt::TensorView<float, 3> out2(w.data(), {1, 10, 1}, {0, 0, 0});
+  std::vector<float> w2(3 * 1 * 1, 1.0f);
+  convt::TensorView<float, 3> over_rhs(w2.data(), {1, 3, 1});
+  convt::TensorView<const float, 3> rhs2(w2.data(), {3, 1, 1});
+  convt::TensorView<const float, 3> lhs2(buf.data(), {1, 1, 1});
+  expect_error([&] { convt::conv_transpose_into(over_rhs, lhs2, rhs2, {1}, Padding::same()); }, {"overlaps rhs"});
+  (void)out2;
+}
+
+TEST(Errors, PlanInputShape) {
+  Fixture f;
+  const auto plan = convt::make_plan(f.rhs, f.lhs.shape(), {2, 2}, Padding::same());
+  std::vector<float> x(2 * 4 * 6 * 3);
+  convt::TensorView<const float, 4> other(x.data(), {2, 4, 6, 3});
+  expect_error([&] { plan(other); }, {"lhs shape (2, 4, 6, 3)", "(2, 4, 5, 3)", "plan"});
+}
+
+}  // namespace

@@ -1,0 +1,123 @@
+// Phase/tile/thread boundaries: every lowering, thread count and workspace cap
+// gives the reference result, and results are bitwise identical across
+// thread counts and workspace caps.
+#include <cstring>
+#include <thread>
+
+#include "test_util.hpp"
+
+namespace {
+
+using testutil::check;
+
+ref::Problem big2d(int s, int k, bool tk) {
+  ref::Problem p;
+  // 13 x 11 input, batch 3: phase row counts are not multiples of the
+  // register block, so tiles end at ragged edges.
+  p.lhs_shape = {3, 13, 11, 5};
+  p.rhs_shape = {k, k, tk ? 7 : 5, tk ? 5 : 7};
+  p.lhs_spec = "NHWC";
+  p.rhs_spec = "HWIO";
+  p.out_spec = "NHWC";
+  p.strides = {s, s};
+  p.padding = "SAME";
+  p.dilation = {1, 1};
+  p.transpose_kernel = tk;
+  return p;
+}
+
+TEST(Parallel, ThreadsTilesLoweringsMatchReference) {
+  for (int s : {1, 2, 3})
+    for (int k : {2, 3, 4})
+      for (int threads : {1, 2, 3, 4})
+        for (std::size_t ws : {std::size_t{1}, std::size_t{40000}, std::size_t{16} << 20})
+          for (auto lowering : {convt::Lowering::PhaseSplit, convt::Lowering::DenseDilated}) {
+            convt::ConvTransposeOptions<2> opt;
+            opt.num_threads = threads;
+            opt.workspace_bytes = ws;
+            opt.lowering = lowering;
+            SCOPED_TRACE(::testing::Message() << "threads " << threads << " workspace " << ws << " dense "
+                                              << (lowering == convt::Lowering::DenseDilated));
+            check<4, float>(big2d(s, k, k == 3), opt, static_cast<std::uint32_t>(s * 10 + k));
+          }
+}
+
+template <class T>
+void bitwise_identical() {
+  ref::Problem p = big2d(2, 3, false);
+  p.lhs_shape = {4, 21, 17, 9};
+  p.rhs_shape = {3, 3, 9, 6};
+  const auto x = testutil::random_values<T>(static_cast<std::size_t>(ref::product(p.lhs_shape)), 3);
+  const auto w = testutil::random_values<T>(static_cast<std::size_t>(ref::product(p.rhs_shape)), 4);
+  const convt::TensorView<const T, 4> lhs(x.data(), testutil::to_array<4>(p.lhs_shape));
+  const convt::TensorView<const T, 4> rhs(w.data(), testutil::to_array<4>(p.rhs_shape));
+  convt::ConvTransposeOptions<2> opt;
+  opt.num_threads = 1;
+  const auto base = convt::conv_transpose(lhs, rhs, {2, 2}, convt::Padding::same(), opt);
+  for (int threads : {1, 2, 3, 4, 7})
+    for (std::size_t ws : {std::size_t{1}, std::size_t{3000}, std::size_t{100000}, std::size_t{1} << 30}) {
+      opt.num_threads = threads;
+      opt.workspace_bytes = ws;
+      const auto got = convt::conv_transpose(lhs, rhs, {2, 2}, convt::Padding::same(), opt);
+      ASSERT_EQ(0, std::memcmp(got.data(), base.data(), sizeof(T) * static_cast<std::size_t>(base.size())))
+          << "threads " << threads << " workspace " << ws;
+    }
+}
+
+TEST(Parallel, BitwiseIdenticalFloat) { bitwise_identical<float>(); }
+TEST(Parallel, BitwiseIdenticalDouble) { bitwise_identical<double>(); }
+TEST(Parallel, BitwiseIdenticalComplex) { bitwise_identical<std::complex<float>>(); }
+TEST(Parallel, BitwiseIdenticalInt8) { bitwise_identical<std::int8_t>(); }
+
+// Realistic values (not exactly representable sums) to make rounding visible.
+TEST(Parallel, BitwiseIdenticalRandomFloats) {
+  std::mt19937 gen(1);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> x(2 * 33 * 29 * 40), w(4 * 4 * 40 * 24);
+  for (auto& v : x) v = dist(gen);
+  for (auto& v : w) v = dist(gen);
+  const convt::TensorView<const float, 4> lhs(x.data(), {2, 33, 29, 40});
+  const convt::TensorView<const float, 4> rhs(w.data(), {4, 4, 40, 24});
+  convt::ConvTransposeOptions<2> opt;
+  opt.num_threads = 1;
+  const auto base = convt::conv_transpose(lhs, rhs, {2, 2}, convt::Padding::same(), opt);
+  for (int threads : {2, 3})
+    for (std::size_t ws : {std::size_t{1}, std::size_t{50000}, std::size_t{1} << 26}) {
+      opt.num_threads = threads;
+      opt.workspace_bytes = ws;
+      const auto got = convt::conv_transpose(lhs, rhs, {2, 2}, convt::Padding::same(), opt);
+      ASSERT_EQ(0, std::memcmp(got.data(), base.data(), sizeof(float) * static_cast<std::size_t>(base.size())))
+          << "threads " << threads << " workspace " << ws;
+    }
+}
+
+// One plan shared by many threads running concurrently.
+TEST(Parallel, ConcurrentRunsOnOnePlan) {
+  ref::Problem p = big2d(2, 4, false);
+  const auto w = testutil::random_values<float>(static_cast<std::size_t>(ref::product(p.rhs_shape)), 8);
+  const convt::TensorView<const float, 4> rhs(w.data(), testutil::to_array<4>(p.rhs_shape));
+  convt::ConvTransposeOptions<2> opt;
+  opt.num_threads = 2;
+  const auto plan = convt::make_plan(rhs, testutil::to_array<4>(p.lhs_shape), {2, 2}, convt::Padding::same(), opt);
+  std::vector<std::vector<float>> inputs, expected;
+  for (std::uint32_t i = 0; i < 6; ++i) {
+    inputs.push_back(testutil::random_values<float>(static_cast<std::size_t>(ref::product(p.lhs_shape)), 100 + i));
+    auto t = plan(convt::TensorView<const float, 4>(inputs.back().data(), plan.input_shape()));
+    expected.emplace_back(t.data(), t.data() + t.size());
+  }
+  std::vector<std::thread> pool;
+  std::vector<int> ok(6, 0);
+  for (int i = 0; i < 6; ++i) {
+    pool.emplace_back([&, i] {
+      for (int rep = 0; rep < 5; ++rep) {
+        auto t = plan(convt::TensorView<const float, 4>(inputs[static_cast<std::size_t>(i)].data(), plan.input_shape()));
+        if (std::memcmp(t.data(), expected[static_cast<std::size_t>(i)].data(), sizeof(float) * static_cast<std::size_t>(t.size())) != 0) return;
+      }
+      ok[static_cast<std::size_t>(i)] = 1;
+    });
+  }
+  for (auto& t : pool) t.join();
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(ok[static_cast<std::size_t>(i)], 1) << "thread " << i;
+}
+
+}  // namespace
