@@ -186,14 +186,23 @@ Problem make_problem(const ShapeSpec& s) {
 /// The ceiling: row-major [M x K] * [K x O] with M = output positions,
 /// K = C * prod(k) / prod(s) (the taps of an average phase), split over
 /// threads by rows. Returns the runnable and its FLOPs.
-std::pair<Runnable, double> make_gemm_ceiling(const ShapeSpec& s, int threads) {
-  using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+std::pair<Eigen::Index, Eigen::Index> gemm_ceiling_dims(const ShapeSpec& s) {
   double m = static_cast<double>(s.n), k = static_cast<double>(s.c);
   for (std::size_t d = 0; d < s.nsp(); ++d) {
     m *= static_cast<double>(s.in[d] * s.s[d]);
     k *= static_cast<double>(s.k[d]) / static_cast<double>(s.s[d]);
   }
-  const auto M = static_cast<Eigen::Index>(m), K = std::max<Eigen::Index>(1, std::lround(k));
+  return {static_cast<Eigen::Index>(m), std::max<Eigen::Index>(1, std::lround(k))};
+}
+
+double make_gemm_ceiling_flops(const ShapeSpec& s) {
+  const auto [M, K] = gemm_ceiling_dims(s);
+  return 2.0 * static_cast<double>(M) * static_cast<double>(K) * static_cast<double>(s.o);
+}
+
+std::pair<Runnable, double> make_gemm_ceiling(const ShapeSpec& s, int threads) {
+  using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const auto [M, K] = gemm_ceiling_dims(s);
   struct State { Mat a, b, c; };
   auto st = std::make_shared<State>();
   st->a = Mat::Random(M, K);
@@ -201,7 +210,7 @@ std::pair<Runnable, double> make_gemm_ceiling(const ShapeSpec& s, int threads) {
   st->c = Mat::Zero(M, s.o);
   const int workers = threads;
   Runnable r;
-  r.run = [st, workers, M] {
+  r.run = [st, workers, M = M] {
     const Eigen::Index chunk = (M + workers - 1) / workers;
     convt::detail::parallel_for(workers, workers, [&](convt::index_t u, int) {
       const Eigen::Index r0 = u * chunk, rows = std::min(chunk, M - r0);
@@ -209,12 +218,17 @@ std::pair<Runnable, double> make_gemm_ceiling(const ShapeSpec& s, int threads) {
     });
   };
   r.output = [] { return std::vector<float>{}; };
-  return {r, 2.0 * static_cast<double>(M) * static_cast<double>(K) * static_cast<double>(s.o)};
+  return {r, make_gemm_ceiling_flops(s)};
 }
 
-void register_one(const std::string& name, std::shared_ptr<Runnable> r, double flops) {
-  benchmark::RegisterBenchmark(name.c_str(), [r, flops](benchmark::State& state) {
-    for (auto _ : state) r->run();
+/// Registers a benchmark whose state is built on first use, so filtered-out
+/// benchmarks cost nothing and setup is never timed.
+void register_one(const std::string& name, std::function<Runnable()> make, double flops) {
+  auto cache = std::make_shared<std::shared_ptr<Runnable>>();
+  benchmark::RegisterBenchmark(name.c_str(), [cache, make, flops](benchmark::State& state) {
+    if (!*cache) *cache = std::make_shared<Runnable>(make());
+    Runnable& r = **cache;
+    for (auto _ : state) r.run();
     state.counters["GFLOPs"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   })->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(0.3);
 }
@@ -223,34 +237,44 @@ void register_one(const std::string& name, std::shared_ptr<Runnable> r, double f
 // it would take seconds per call and is left out (fcn32_2d: 1024x).
 constexpr double kDenseFlopLimit = 3e11;
 
+double dense_flops(const ShapeSpec& s) {
+  double f = s.useful_flops();
+  for (auto st : s.s) f *= static_cast<double>(st);
+  return f;
+}
+
 void register_all(int all_threads) {
   for (const ShapeSpec& s : suite()) {
-    auto p = std::make_shared<Problem>(make_problem(s));
+    // The problem (data, resolved pads) is shared by all of the shape's entries.
+    auto problem = std::make_shared<std::shared_ptr<Problem>>();
+    auto get = [problem, s]() -> const Problem& {
+      if (!*problem) *problem = std::make_shared<Problem>(make_problem(s));
+      return **problem;
+    };
     for (int t : {1, all_threads}) {
       const std::string suffix = "/" + s.name + "/threads:" + std::to_string(t);
-      register_one("convt" + suffix, std::make_shared<Runnable>(make_convt(*p, t, convt::Lowering::PhaseSplit)),
+      register_one("convt" + suffix, [get, t] { return make_convt(get(), t, convt::Lowering::PhaseSplit); },
                    s.useful_flops());
-      double dense_flops = s.useful_flops();
-      for (auto st : s.s) dense_flops *= static_cast<double>(st);
-      if (dense_flops <= kDenseFlopLimit) {
-        register_one("dense" + suffix, std::make_shared<Runnable>(make_convt(*p, t, convt::Lowering::DenseDilated)),
+      if (dense_flops(s) <= kDenseFlopLimit) {
+        register_one("dense" + suffix, [get, t] { return make_convt(get(), t, convt::Lowering::DenseDilated); },
                      s.useful_flops());
       }
       if (s.dtype != DType::F32) continue;
-      auto [gemm, gemm_flops] = make_gemm_ceiling(s, t);
-      register_one("gemm" + suffix, std::make_shared<Runnable>(gemm), gemm_flops);
+      register_one("gemm" + suffix, [s, t] { return make_gemm_ceiling(s, t).first; }, make_gemm_ceiling_flops(s));
 #ifdef CONVT_BENCH_ONEDNN
-      {
-        auto peer = std::make_shared<OneDnnDeconv>(s, p->x, p->w, p->pads, p->out_sp, t);
-        register_one("onednn" + suffix, std::make_shared<Runnable>(Runnable{[peer] { peer->run(); }, {}}),
-                     s.useful_flops());
-      }
+      register_one("onednn" + suffix, [get, s, t] {
+        const Problem& p = get();
+        auto peer = std::make_shared<OneDnnDeconv>(s, p.x, p.w, p.pads, p.out_sp, t);
+        return Runnable{[peer] { peer->run(); }, {}};
+      }, s.useful_flops());
 #endif
 #ifdef CONVT_BENCH_XNNPACK
       if (XnnpackDeconv::supports(s)) {
-        auto peer = std::make_shared<XnnpackDeconv>(s, p->x, p->w, p->pads, p->out_sp, t);
-        register_one("xnnpack" + suffix, std::make_shared<Runnable>(Runnable{[peer] { peer->run(); }, {}}),
-                     s.useful_flops());
+        register_one("xnnpack" + suffix, [get, s, t] {
+          const Problem& p = get();
+          auto peer = std::make_shared<XnnpackDeconv>(s, p.x, p.w, p.pads, p.out_sp, t);
+          return Runnable{[peer] { peer->run(); }, {}};
+        }, s.useful_flops());
       }
 #endif
     }
@@ -281,9 +305,7 @@ int check_all(int threads) {
     auto convt_run = make_convt(p, threads, convt::Lowering::PhaseSplit);
     convt_run.run();
     const auto want = convt_run.output();
-    double dense_flops = s.useful_flops();
-    for (auto st : s.s) dense_flops *= static_cast<double>(st);
-    if (dense_flops <= kDenseFlopLimit) {
+    if (dense_flops(s) <= kDenseFlopLimit) {
       auto dense = make_convt(p, threads, convt::Lowering::DenseDilated);
       dense.run();
       report(s.name + " dense lowering", relative_error(dense.output(), want), 1e-5);
@@ -313,6 +335,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--check") == 0) return bench::check_all(all_threads);
   }
+  // Eigen's operator* (used by the GEMM ceiling) would otherwise fork OpenMP
+  // threads inside our own row split: the ceiling splits rows itself.
+  Eigen::setNbThreads(1);
   bench::register_all(all_threads);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

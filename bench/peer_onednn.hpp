@@ -23,6 +23,8 @@ class OneDnnDeconv {
                const std::vector<std::pair<std::int64_t, std::int64_t>>& pads, const std::vector<std::int64_t>& out_sp,
                int threads)
       : eng_(dnnl::engine::kind::cpu, 0), stream_(eng_), threads_(threads), x_(x) {
+    // oneDNN sizes its parallel decomposition when the primitive is created.
+    omp_set_num_threads(threads_);
     const std::size_t n = s.nsp();
     dnnl::memory::dims src{s.n, s.c}, wei{s.o, s.c}, dst{s.n, s.o}, strides, dil, pl, pr;
     for (std::size_t d = 0; d < n; ++d) {

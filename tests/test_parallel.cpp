@@ -121,3 +121,42 @@ TEST(Parallel, ConcurrentRunsOnOnePlan) {
 }
 
 }  // namespace
+
+namespace {
+
+// k == s with VALID padding: the phase's im2col matrix is the input itself
+// and is read in place; output channel counts around the packet width
+// exercise the register-transposed output write and its scalar remainders.
+TEST(Parallel, InPlaceInputAndTransposedWriteBoundaries) {
+  for (std::int64_t o : {1, 3, 4, 5, 8, 15, 16, 17, 33})
+    for (std::int64_t n : {1, 3})
+      for (int threads : {1, 2}) {
+        ref::Problem p;
+        p.lhs_shape = {n, 7, 5, 6};
+        p.rhs_shape = {2, 2, 6, o};
+        p.lhs_spec = "NHWC";
+        p.rhs_spec = "HWIO";
+        p.out_spec = "NHWC";
+        p.strides = {2, 2};
+        p.padding = "VALID";
+        convt::ConvTransposeOptions<2> opt;
+        opt.num_threads = threads;
+        opt.workspace_bytes = 1;  // many tiles
+        check<4, float>(p, opt, static_cast<std::uint32_t>(o));
+        check<4, double>(p, opt, static_cast<std::uint32_t>(o + 1));
+        p.strides = {1, 1};  // 1x1-like stride-1 case is not in place: taps != 1
+        check<4, float>(p, opt, 2);
+      }
+  // 1x1 kernel at stride 3: one tap, rows map onto the input positions.
+  ref::Problem q;
+  q.lhs_shape = {2, 4, 3, 5};
+  q.rhs_shape = {1, 1, 5, 17};
+  q.lhs_spec = "NHWC";
+  q.rhs_spec = "HWIO";
+  q.out_spec = "NHWC";
+  q.strides = {3, 3};
+  q.padding = "VALID";
+  check<4, float>(q);
+}
+
+}  // namespace

@@ -15,9 +15,14 @@
 #include "convt/detail/output_write.hpp"
 #include "convt/detail/parallel.hpp"
 #include "convt/detail/phases.hpp"
+#include "convt/detail/scratch_pool.hpp"
 #include "convt/padding.hpp"
 #include "convt/tensor.hpp"
 #include "convt/types.hpp"
+
+#ifndef CONVT_TILE_TARGET_BYTES
+#define CONVT_TILE_TARGET_BYTES (256 * 1024)
+#endif
 
 namespace convt::detail {
 
@@ -65,6 +70,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
         kind_(kind) {
     pack_kernel(rhs);
     choose_tiles(workspace_cap);
+    make_units();
   }
 
   Accumulator accumulator() const noexcept override { return kind_; }
@@ -83,37 +89,28 @@ class Engine final : public PlanBody<In, Out, Rank> {
     const Geometry<Rank>& g = this->geometry_;
     const auto lhs_stride = canonical_strides(lhs.strides(), g.layout.lhs);
     const auto out_stride = canonical_strides(out.strides(), g.layout.out);
-    if (out.size() == 0) return;
-    if (split_.phases.empty()) return;
-
-    // Work units: (phase, tile). Tiles are multiples of the GEMM's register
-    // block, so a row's summation order never depends on the tiling.
-    std::vector<std::pair<std::size_t, index_t>> units;
-    for (std::size_t p = 0; p < split_.phases.size(); ++p) {
-      for (index_t r = 0; r < split_.phases[p].rows; r += tile_rows_) units.emplace_back(p, r);
-    }
-    const int workers = static_cast<int>(std::min<index_t>(workers_, static_cast<index_t>(units.size())));
-    // All scratch is allocated before any worker starts: nothing below throws.
-    std::vector<AlignedVector<Acc>> scratch(static_cast<std::size_t>(workers));
-    std::vector<GatherScratch<S>> gather;
-    gather.reserve(static_cast<std::size_t>(workers));
-    for (int w = 0; w < workers; ++w) {
-      scratch[static_cast<std::size_t>(w)].resize(static_cast<std::size_t>(worker_elements()));
-      gather.emplace_back(split_.axes);
-    }
-
-    parallel_for(static_cast<index_t>(units.size()), workers, [&](index_t u, int w) {
-      const auto [p, row0] = units[static_cast<std::size_t>(u)];
+    if (out.size() == 0 || units_.empty()) return;
+    const int workers = static_cast<int>(std::min<index_t>(workers_, static_cast<index_t>(units_.size())));
+    // Scratch is taken before any worker starts: nothing below throws.
+    auto scratch = pool_.take([&] { return std::make_unique<Scratch>(split_.axes, workers_, worker_elements()); });
+    parallel_for(static_cast<index_t>(units_.size()), workers, [&](index_t u, int w) {
+      const auto [p, row0] = units_[static_cast<std::size_t>(u)];
       const Phase<S>& ph = split_.phases[p];
       const index_t rows = std::min(tile_rows_, ph.rows - row0);
-      Acc* im2col = scratch[static_cast<std::size_t>(w)].data();
+      Acc* im2col = scratch->buffer(w);
       Acc* block_a = im2col + tile_rows_ * split_.max_depth;
       Acc* res = block_a + tile_rows_ * max_kc_;
-      if (ph.depth > 0) {
-        gather_tile<Rank>(split_, ph, row0, rows, lhs.data(), lhs_stride, g.in_features, gather[static_cast<std::size_t>(w)],
-                          im2col);
+      const Acc* a = im2col;
+      index_t a_stride = ph.depth;
+      if (const index_t row_stride = direct_row_stride(ph, lhs_stride); row_stride > 0) {
+        // The phase's im2col matrix is the input itself: read it in place.
+        if constexpr (std::is_same_v<In, Acc>) a = lhs.data() + row0 * row_stride;
+        a_stride = row_stride;
+      } else if (ph.depth > 0) {
+        gather_tile<Rank>(split_, ph, row0, rows, lhs.data(), lhs_stride, g.in_features,
+                          scratch->gather[static_cast<std::size_t>(w)], im2col);
       }
-      gemm_tile(im2col, rows, packed_[p], block_a, res);
+      gemm_tile(a, a_stride, rows, packed_[p], block_a, res);
       write_tile<Rank>(split_, ph, row0, rows, res, g.out_features, out.data(), out_stride);
     });
   }
@@ -167,8 +164,10 @@ class Engine final : public PlanBody<In, Out, Rank> {
     index_t nc = std::max<index_t>(g.out_features, 1);
     Eigen::internal::computeProductBlockingSizes<Acc, Acc, 1>(kc, mc, nc, index_t{1});
     const index_t block = G::row_block;
-    index_t rows = std::max(mc, block);
     const index_t per_row = static_cast<index_t>(sizeof(Acc)) * (split_.max_depth + max_kc_ + g.out_features);
+    // Keep one tile's gather, packed block and result within a fraction of
+    // L2, so the stages hand data to each other in cache.
+    index_t rows = std::max(std::min(mc, kTileTargetBytes / std::max<index_t>(per_row, 1)), block);
     const index_t budget = static_cast<index_t>(std::min<std::size_t>(cap, std::size_t{1} << 62)) / workers_;
     if (per_row > 0) rows = std::min(rows, budget / per_row);
     rows = std::max(block, rows / block * block);
@@ -177,8 +176,63 @@ class Engine final : public PlanBody<In, Out, Rank> {
     tile_rows_ = rows;
   }
 
+  // One worker's buffers live in one aligned block: im2col tile, packed lhs
+  // block, GEMM result. Left uninitialised: every element is written first.
+  struct Scratch {
+    struct AlignedFree {
+      void operator()(Acc* p) const noexcept { Eigen::internal::aligned_free(p); }
+    };
+    Scratch(const std::array<AxisPhases, S>& axes, int workers, index_t elements_per_worker)
+        : stride(elements_per_worker),
+          data(static_cast<Acc*>(Eigen::internal::aligned_malloc(
+              sizeof(Acc) * static_cast<std::size_t>(elements_per_worker) * static_cast<std::size_t>(workers)))) {
+      gather.reserve(static_cast<std::size_t>(workers));
+      for (int w = 0; w < workers; ++w) gather.emplace_back(axes);
+    }
+    Acc* buffer(int worker) const noexcept { return data.get() + stride * worker; }
+    index_t stride;
+    std::unique_ptr<Acc, AlignedFree> data;
+    std::vector<GatherScratch<S>> gather;
+  };
+
+  // When a phase has one tap that maps its rows one-to-one onto the input's
+  // (n, spatial...) positions (k == s with no padding, 1x1 kernels, rank 2)
+  // and the input is row-major over those with unit channel stride, the
+  // im2col matrix is the input: returns its row stride, else 0.
+  index_t direct_row_stride(const Phase<S>& ph, const std::array<index_t, Rank>& st) const noexcept {
+    if constexpr (!std::is_same_v<In, Acc>) {
+      return 0;
+    } else {
+      const Geometry<Rank>& g = this->geometry_;
+      if (ph.taps != 1 || st[1] != 1 || ph.depth == 0) return 0;
+      index_t expect = S > 0 ? st[2 + S - 1] : st[0];
+      if (expect < g.in_features) return 0;
+      const index_t row_stride = expect;
+      for (std::size_t d = S; d-- > 0;) {
+        const AxisPhase& ap = split_.axes[d].phases[ph.axis_phase[d]];
+        if (ap.offsets[0] != 0 || ap.count != g.in[d] || split_.axes[d].divisor != 1) return 0;
+        if (st[2 + d] != expect) return 0;
+        expect *= g.in[d];
+      }
+      if (g.batch > 1 && st[0] != expect) return 0;
+      return row_stride;
+    }
+  }
+
+  void make_units() {
+    // Work units: (phase, tile). Tiles are multiples of the GEMM's register
+    // block, so a row's summation order never depends on the tiling.
+    for (std::size_t p = 0; p < split_.phases.size(); ++p) {
+      for (index_t r = 0; r < split_.phases[p].rows; r += tile_rows_) units_.emplace_back(p, r);
+    }
+  }
+
+  static constexpr index_t kTileTargetBytes = CONVT_TILE_TARGET_BYTES;
+
   PhaseSplit<Rank> split_;
   int workers_;
+  std::vector<std::pair<std::size_t, index_t>> units_;
+  mutable ScratchPool<Scratch> pool_;
   Accumulator kind_;
   std::vector<PackedMatrix<Acc>> packed_;
   index_t max_kc_ = 1;

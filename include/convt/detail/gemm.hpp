@@ -88,15 +88,16 @@ PackedMatrix<Acc> pack_rhs(const Acc* rowmajor, index_t depth, index_t cols) {
 }
 
 /// res[m x cols] (column-major, leading dimension m) = lhs[m x depth]
-/// (row-major) * B. `block_a` holds at least m * B.kc elements.
+/// (row-major, row stride `lhs_stride`) * B. `block_a` holds at least
+/// m * B.kc elements.
 template <class Acc>
-void gemm_tile(const Acc* lhs, index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res) {
+void gemm_tile(const Acc* lhs, index_t lhs_stride, index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res) {
   using G = GemmTraits<Acc>;
   std::fill_n(res, m * b.cols, Acc(0));
   if (m == 0 || b.cols == 0) return;
   typename G::PackLhs pack;
   typename G::Kernel gebp;
-  typename G::LhsMapper a(lhs, b.depth);
+  typename G::LhsMapper a(lhs, lhs_stride);
   typename G::ResMapper c(res, m);
   for (index_t k0 = 0, blk = 0; k0 < b.depth; k0 += b.kc, ++blk) {
     const index_t kc = std::min(b.kc, b.depth - k0);

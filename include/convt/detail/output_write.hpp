@@ -5,10 +5,20 @@
 
 #include <array>
 #include <cstddef>
+#include <type_traits>
+
+#include <Eigen/Core>
 
 #include "convt/detail/im2col.hpp"
 #include "convt/detail/phases.hpp"
 #include "convt/types.hpp"
+
+// Eigen's packet types carry vector attributes that GCC reports as ignored
+// when they are template arguments (Eigen silences the same in its headers).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
 
 namespace convt::detail {
 
@@ -26,13 +36,43 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, ind
   }
   RowCursor<S> cur(phase_counts(split.axes, phase.axis_phase), row_begin);
   const index_t o_stride = out_stride[1];
-  for (index_t r = 0; r < rows; ++r, cur.next()) {
+  auto row_target = [&]() {
     index_t off = cur.n * out_stride[0];
     for (std::size_t d = 0; d < S; ++d) off += (first[d] + step[d] * cur.t[d]) * out_stride[2 + d];
-    Out* dst = out + off;
+    return out + off;
+  };
+  index_t r = 0;
+  if constexpr (std::is_same_v<Acc, Out> && Eigen::internal::packet_traits<Acc>::Vectorizable) {
+    // Unit channel stride: transpose packet-square blocks of the column-major
+    // result in registers, so loads and stores are both contiguous.
+    using Packet = typename Eigen::internal::packet_traits<Acc>::type;
+    constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
+    if (o_stride == 1 && out_features >= P) {
+      Out* dst[P];
+      for (; r + P <= rows; r += P) {
+        for (index_t j = 0; j < P; ++j, cur.next()) dst[j] = row_target();
+        index_t o = 0;
+        for (; o + P <= out_features; o += P) {
+          Eigen::internal::PacketBlock<Packet, P> block;
+          for (index_t i = 0; i < P; ++i) block.packet[i] = Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r);
+          Eigen::internal::ptranspose(block);
+          for (index_t j = 0; j < P; ++j) Eigen::internal::pstoreu(dst[j] + o, block.packet[j]);
+        }
+        for (; o < out_features; ++o) {
+          for (index_t j = 0; j < P; ++j) dst[j][o] = res[o * rows + r + j];
+        }
+      }
+    }
+  }
+  for (; r < rows; ++r, cur.next()) {
+    Out* dst = row_target();
     const Acc* src = res + r;
     for (index_t o = 0; o < out_features; ++o) dst[o * o_stride] = convert<Out>(src[o * rows]);
   }
 }
 
 }  // namespace convt::detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
