@@ -97,6 +97,10 @@ class Engine final : public PlanBody<In, Out, Rank> {
       const auto [p, row0] = units_[static_cast<std::size_t>(u)];
       const Phase<S>& ph = split_.phases[p];
       const index_t rows = std::min(tile_rows_, ph.rows - row0);
+      if (ph.depth == 0) {
+        zero_tile<Rank>(split_, ph, row0, rows, g.out_features, out.data(), out_stride);
+        return;
+      }
       Acc* im2col = scratch->buffer(w);
       Acc* block_a = im2col + tile_rows_ * split_.max_depth;
       Acc* res = block_a + tile_rows_ * max_kc_;
@@ -106,7 +110,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
         // The phase's im2col matrix is the input itself: read it in place.
         if constexpr (std::is_same_v<In, Acc>) a = lhs.data() + row0 * row_stride;
         a_stride = row_stride;
-      } else if (ph.depth > 0) {
+      } else {
         gather_tile<Rank>(split_, ph, row0, rows, lhs.data(), lhs_stride, g.in_features,
                           scratch->gather[static_cast<std::size_t>(w)], im2col);
       }

@@ -82,6 +82,17 @@ inline void copy_channels(const In* src, index_t stride, index_t n, Acc* dst) {
   for (index_t c = 0; c < n; ++c) dst[c] = convert<Acc>(src[c * stride]);
 }
 
+/// Input offset of inner-dimension tap `i` for the current row (0 without
+/// spatial dimensions).
+template <std::size_t S>
+inline index_t inner_offset(const GatherScratch<S>& scratch, index_t i) {
+  if constexpr (S == 0) {
+    return 0;
+  } else {
+    return scratch.tap_offset[S - 1][static_cast<std::size_t>(i)];
+  }
+}
+
 /// Gathers rows [row_begin, row_begin + rows) of `phase` into `dst`
 /// (row-major, leading dimension phase.depth).
 /// `lhs_stride` holds the canonical [N, C, spatial...] strides of the input.
@@ -95,6 +106,13 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
   std::array<const AxisPhase*, S> ap{};
   for (std::size_t d = 0; d < S; ++d) ap[d] = &split.axes[d].phases[phase.axis_phase[d]];
   RowCursor<S> cur(phase_counts(split.axes, phase.axis_phase), row_begin);
+  index_t inner_taps = 1;
+  bool merge_layout = false;
+  if constexpr (S > 0) {
+    inner_taps = static_cast<index_t>(ap[S - 1]->taps.size());
+    merge_layout = inner_taps > 1 && ap[S - 1]->consecutive && split.axes[S - 1].divisor == 1 && c_stride == 1 &&
+                   lhs_stride[2 + S - 1] == in_features;
+  }
 
   for (index_t r = 0; r < rows; ++r, cur.next()) {
     // Input offset of every tap, per dimension, for this row.
@@ -113,13 +131,21 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
     }
     Acc* out_row = dst + r * phase.depth;
     const In* row_base = lhs + cur.n * lhs_stride[0];
-    // Walk the tap tuples in row-major order; the column block of tuple
-    // number `tap` is [tap * in_features, (tap + 1) * in_features).
+    // The taps of the innermost dimension are one contiguous input run when
+    // their shifts are consecutive and the layout packs positions
+    // channel-contiguously (NHWC-like): copy them in one go.
+    bool merge_row = false;
+    if constexpr (S > 0) {
+      merge_row = merge_layout && scratch.tap_offset[S - 1][0] != kAbsent &&
+                  scratch.tap_offset[S - 1][static_cast<std::size_t>(inner_taps - 1)] != kAbsent;
+    }
+    // Walk the outer tap tuples in row-major order; columns
+    // [tap * in_features, (tap + 1) * in_features) belong to tap tuple `tap`.
     std::array<std::size_t, S> j{};
-    for (index_t tap = 0; tap < phase.taps; ++tap) {
+    for (index_t tap = 0; tap < phase.taps; tap += inner_taps) {
       index_t off = 0;
       bool present = true;
-      for (std::size_t d = 0; d < S; ++d) {
+      for (std::size_t d = 0; d + 1 < S; ++d) {
         const index_t o = scratch.tap_offset[d][j[d]];
         if (o == kAbsent) {
           present = false;
@@ -128,14 +154,25 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
         off += o;
       }
       Acc* col = out_row + tap * in_features;
-      if (present) {
-        copy_channels(row_base + off, c_stride, in_features, col);
+      if (!present) {
+        std::fill_n(col, inner_taps * in_features, Acc(0));
+      } else if (merge_row) {
+        copy_channels(row_base + off + inner_offset(scratch, 0), 1, inner_taps * in_features, col);
       } else {
-        std::fill_n(col, in_features, Acc(0));
+        for (index_t i = 0; i < inner_taps; ++i, col += in_features) {
+          const index_t o = inner_offset(scratch, i);
+          if (o == kAbsent) {
+            std::fill_n(col, in_features, Acc(0));
+          } else {
+            copy_channels(row_base + off + o, c_stride, in_features, col);
+          }
+        }
       }
-      for (std::size_t d = S; d-- > 0;) {
-        if (++j[d] < ap[d]->taps.size()) break;
-        j[d] = 0;
+      if constexpr (S > 1) {
+        for (std::size_t d = S - 1; d-- > 0;) {
+          if (++j[d] < ap[d]->taps.size()) break;
+          j[d] = 0;
+        }
       }
     }
   }

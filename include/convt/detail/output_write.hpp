@@ -22,6 +22,21 @@
 
 namespace convt::detail {
 
+/// Output rows of a phase that no kernel tap reaches: zeros.
+template <std::size_t Rank, class Out>
+void zero_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
+               index_t out_features, Out* out, const std::array<index_t, Rank>& out_stride) {
+  constexpr std::size_t S = Rank - 2;
+  RowCursor<S> cur(phase_counts(split.axes, phase.axis_phase), row_begin);
+  for (index_t r = 0; r < rows; ++r, cur.next()) {
+    index_t off = cur.n * out_stride[0];
+    for (std::size_t d = 0; d < S; ++d) {
+      off += (split.axes[d].phases[phase.axis_phase[d]].first + split.axes[d].step * cur.t[d]) * out_stride[2 + d];
+    }
+    for (index_t o = 0; o < out_features; ++o) out[off + o * out_stride[1]] = Out(0);
+  }
+}
+
 /// `res` is column-major [rows x out_features] with leading dimension `rows`.
 /// `out_stride` holds the canonical [N, C, spatial...] strides of the output.
 template <std::size_t Rank, class Acc, class Out>

@@ -23,7 +23,15 @@ struct AxisPhase {
   index_t count = 0;             // outputs in this phase: q = first + step * t, t < count
   std::vector<index_t> taps;     // kernel tap indices (of the canonical kernel)
   std::vector<index_t> offsets;  // u = t + offsets[j]
+  bool consecutive = false;      // offsets[j] == offsets[0] + j for every j
 };
+
+inline void mark_consecutive(AxisPhase& ph) {
+  ph.consecutive = true;
+  for (std::size_t j = 1; j < ph.offsets.size(); ++j) {
+    if (ph.offsets[j] != ph.offsets[0] + static_cast<index_t>(j)) ph.consecutive = false;
+  }
+}
 
 /// All phases of one spatial dimension (phases with no output are dropped).
 struct AxisPhases {
@@ -52,6 +60,7 @@ inline AxisPhases split_axis(index_t in, index_t kernel, index_t stride, index_t
       ph.taps.push_back(k);
       ph.offsets.push_back(checked_sub(checked_mul(k, dilation, "tap offset"), lo, "tap offset"));
     }
+    mark_consecutive(ph);
     if (out > 0) ax.phases.push_back(std::move(ph));
     return ax;
   }
@@ -71,6 +80,7 @@ inline AxisPhases split_axis(index_t in, index_t kernel, index_t stride, index_t
       ph.taps.push_back(k);
       ph.offsets.push_back((pos - floor_mod(pos, stride)) / stride);
     }
+    mark_consecutive(ph);
     ax.phases.push_back(std::move(ph));
   }
   return ax;
