@@ -29,6 +29,7 @@ def main():
     args = ap.parse_args()
     out = subprocess.run([args.bench, f"--benchmark_filter={args.filter}",
                           f"--benchmark_repetitions={args.repetitions}",
+                          "--benchmark_enable_random_interleaving=true",
                           "--benchmark_report_aggregates_only=false", "--benchmark_format=json"],
                          check=True, capture_output=True, text=True).stdout
     if args.json:
