@@ -65,9 +65,10 @@ class Plan {
 namespace detail {
 
 template <class In, class Out, std::size_t Rank, class Acc>
-std::shared_ptr<const PlanBody<In, Out, Rank>> make_engine(Geometry<Rank> g, const TensorView<const In, Rank>& rhs,
+std::shared_ptr<const PlanBody<In, Out, Rank>> make_engine(Geometry<Rank> g, PhaseSplit<Rank> split,
+                                                           const TensorView<const In, Rank>& rhs,
                                                            const ConvTransposeOptions<Rank - 2>& o, Accumulator kind) {
-  return std::make_shared<Engine<In, Out, Rank, Acc>>(std::move(g), rhs, o.lowering, o.num_threads,
+  return std::make_shared<Engine<In, Out, Rank, Acc>>(std::move(g), std::move(split), rhs, o.num_threads,
                                                       o.workspace_bytes, kind);
 }
 
@@ -75,19 +76,22 @@ template <class In, class Out, std::size_t Rank>
 std::shared_ptr<const PlanBody<In, Out, Rank>> make_body(Geometry<Rank> g, const TensorView<const In, Rank>& rhs,
                                                          const ConvTransposeOptions<Rank - 2>& o) {
   resolve_threads(o.num_threads);  // validates
-  index_t depth = g.in_features;
-  for (index_t k : g.kernel) depth = checked_mul(depth, k, "GEMM depth");
-  const Accumulator kind = choose_accumulator<In, Out>(o.precision.effective(), depth);
+  PhaseSplit<Rank> split = split_phases(g, o.lowering);
+  // The longest reduction any output element sees decides integer exactness.
+  const Accumulator kind = choose_accumulator<In, Out>(o.precision.effective(), split.max_depth);
   if constexpr (is_complex_v<In>) {
-    if (kind == Accumulator::C64) return make_engine<In, Out, Rank, std::complex<float>>(std::move(g), rhs, o, kind);
-    return make_engine<In, Out, Rank, std::complex<double>>(std::move(g), rhs, o, kind);
-  } else if constexpr (is_floating_v<Out>) {
-    if (kind == Accumulator::F32) return make_engine<In, Out, Rank, float>(std::move(g), rhs, o, kind);
-    return make_engine<In, Out, Rank, double>(std::move(g), rhs, o, kind);
+    if (kind == Accumulator::C64) return make_engine<In, Out, Rank, std::complex<float>>(std::move(g), std::move(split), rhs, o, kind);
+    return make_engine<In, Out, Rank, std::complex<double>>(std::move(g), std::move(split), rhs, o, kind);
+  } else if constexpr (is_integer_v<Out>) {
+    switch (kind) {
+      case Accumulator::F32: return make_engine<In, Out, Rank, float>(std::move(g), std::move(split), rhs, o, kind);
+      case Accumulator::F64: return make_engine<In, Out, Rank, double>(std::move(g), std::move(split), rhs, o, kind);
+      case Accumulator::I64: return make_engine<In, Out, Rank, std::int64_t>(std::move(g), std::move(split), rhs, o, kind);
+      default: return make_engine<In, Out, Rank, std::uint64_t>(std::move(g), std::move(split), rhs, o, kind);
+    }
   } else {
-    if (kind == Accumulator::I32) return make_engine<In, Out, Rank, std::int32_t>(std::move(g), rhs, o, kind);
-    if (kind == Accumulator::I64) return make_engine<In, Out, Rank, std::int64_t>(std::move(g), rhs, o, kind);
-    return make_engine<In, Out, Rank, std::uint64_t>(std::move(g), rhs, o, kind);
+    if (kind == Accumulator::F32) return make_engine<In, Out, Rank, float>(std::move(g), std::move(split), rhs, o, kind);
+    return make_engine<In, Out, Rank, double>(std::move(g), std::move(split), rhs, o, kind);
   }
 }
 

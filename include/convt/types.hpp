@@ -101,14 +101,13 @@ using result_t = std::conditional_t<std::is_void_v<Out>, In, Out>;
 /// Types the GEMM can run in. Which one a problem uses is decided when the
 /// plan is made (precision is a run-time option and integer accumulation
 /// depends on the reduction length), see `choose_accumulator`.
-enum class Accumulator { F32, F64, C64, C128, I32, I64, U64 };
+enum class Accumulator { F32, F64, C64, C128, I64, U64 };
 
 template <Accumulator A> struct accumulator_type;
 template <> struct accumulator_type<Accumulator::F32> { using type = float; };
 template <> struct accumulator_type<Accumulator::F64> { using type = double; };
 template <> struct accumulator_type<Accumulator::C64> { using type = std::complex<float>; };
 template <> struct accumulator_type<Accumulator::C128> { using type = std::complex<double>; };
-template <> struct accumulator_type<Accumulator::I32> { using type = std::int32_t; };
 template <> struct accumulator_type<Accumulator::I64> { using type = std::int64_t; };
 template <> struct accumulator_type<Accumulator::U64> { using type = std::uint64_t; };
 
@@ -123,10 +122,12 @@ constexpr std::uint64_t max_magnitude() {
 }
 
 /// Picks the accumulator for inputs `In`, result `Out`, a reduction of
-/// `depth` terms and a precision. Integer sums are exact when the worst case
-/// |depth * max|In|^2| fits the accumulator; otherwise they are taken modulo
-/// 2^64 (unsigned, so wrap-around is defined), which equals the wrapped
-/// result in any narrower integer type.
+/// `depth` terms and a precision. Integer sums are exact: when the worst case
+/// |depth * max|In|^2| stays within 2^24 (2^53) every partial sum is an
+/// integer that float (double) represents exactly, so the fast floating GEMM
+/// kernel computes the exact integer result; beyond that int64, and past
+/// int64 the sum is taken modulo 2^64 (unsigned, so wrap-around is defined),
+/// which equals the wrapped result in any narrower integer type.
 template <class In, class Out>
 Accumulator choose_accumulator(Precision precision, index_t depth) {
   const bool highest = precision == Precision::Highest;
@@ -142,7 +143,8 @@ Accumulator choose_accumulator(Precision precision, index_t depth) {
     const bool overflow = __builtin_mul_overflow(m, m, &worst) ||
                           __builtin_mul_overflow(worst, static_cast<std::uint64_t>(depth > 0 ? depth : 1), &worst);
     if (!overflow) {
-      if (worst <= static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return Accumulator::I32;
+      if (worst <= (std::uint64_t{1} << 24)) return Accumulator::F32;
+      if (worst <= (std::uint64_t{1} << 53)) return Accumulator::F64;
       if (worst <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return Accumulator::I64;
     }
     return Accumulator::U64;
@@ -161,6 +163,10 @@ To convert(const From& v) {
     return To(static_cast<float>(v));
   } else if constexpr (std::is_integral_v<To> && std::is_integral_v<From>) {
     return static_cast<To>(static_cast<std::make_unsigned_t<To>>(v));
+  } else if constexpr (std::is_integral_v<To>) {
+    // An exact integer sum held in float/double (|v| <= 2^53): through int64,
+    // then wrapped to the result width.
+    return convert<To>(static_cast<std::int64_t>(v));
   } else if constexpr (is_complex_v<To> && !is_complex_v<From>) {
     return To(static_cast<typename To::value_type>(v));
   } else {

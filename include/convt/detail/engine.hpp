@@ -62,10 +62,10 @@ class Engine final : public PlanBody<In, Out, Rank> {
   using G = GemmTraits<Acc>;
 
  public:
-  Engine(Geometry<Rank> g, const TensorView<const In, Rank>& rhs, Lowering lowering, int num_threads,
+  Engine(Geometry<Rank> g, PhaseSplit<Rank> split, const TensorView<const In, Rank>& rhs, int num_threads,
          std::size_t workspace_cap, Accumulator kind)
       : PlanBody<In, Out, Rank>(std::move(g)),
-        split_(split_phases(this->geometry_, lowering)),
+        split_(std::move(split)),
         workers_(resolve_threads(num_threads)),
         kind_(kind) {
     pack_kernel(rhs);

@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstddef>
 #include <limits>
 #include <vector>
+
+#include <Eigen/Core>
 
 #include "convt/detail/phases.hpp"
 #include "convt/types.hpp"
@@ -76,6 +79,22 @@ inline void copy_channels(const In* src, index_t stride, index_t n, Acc* dst) {
   if constexpr (std::is_same_v<In, Acc>) {
     if (stride == 1) {
       std::copy_n(src, n, dst);
+      return;
+    }
+  } else if constexpr (std::is_same_v<In, Eigen::bfloat16> && std::is_same_v<Acc, float>) {
+    if (stride == 1) {
+      // bfloat16 is the top half of a float: a shift the compiler vectorises.
+      for (index_t c = 0; c < n; ++c) {
+        const std::uint32_t bits = std::uint32_t{Eigen::numext::bit_cast<std::uint16_t>(src[c])} << 16;
+        dst[c] = Eigen::numext::bit_cast<float>(bits);
+      }
+      return;
+    }
+  } else if constexpr (std::is_same_v<In, Eigen::half> && std::is_same_v<Acc, float>) {
+    if (stride == 1) {
+      // Eigen's vectorised f16 -> f32 conversion.
+      using Vec = Eigen::Array<Acc, Eigen::Dynamic, 1>;
+      Eigen::Map<Vec>(dst, n) = Eigen::Map<const Eigen::Array<In, Eigen::Dynamic, 1>>(src, n).template cast<Acc>();
       return;
     }
   }

@@ -57,9 +57,10 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, ind
     return out + off;
   };
   index_t r = 0;
-  if constexpr (std::is_same_v<Acc, Out> && Eigen::internal::packet_traits<Acc>::Vectorizable) {
+  if constexpr (Eigen::internal::packet_traits<Acc>::Vectorizable) {
     // Unit channel stride: transpose packet-square blocks of the column-major
-    // result in registers, so loads and stores are both contiguous.
+    // result in registers, so loads and stores are both contiguous (through a
+    // small converted block when the result type differs).
     using Packet = typename Eigen::internal::packet_traits<Acc>::type;
     constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
     if (o_stride == 1 && out_features >= P) {
@@ -71,10 +72,18 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, ind
           Eigen::internal::PacketBlock<Packet, P> block;
           for (index_t i = 0; i < P; ++i) block.packet[i] = Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r);
           Eigen::internal::ptranspose(block);
-          for (index_t j = 0; j < P; ++j) Eigen::internal::pstoreu(dst[j] + o, block.packet[j]);
+          if constexpr (std::is_same_v<Acc, Out>) {
+            for (index_t j = 0; j < P; ++j) Eigen::internal::pstoreu(dst[j] + o, block.packet[j]);
+          } else {
+            alignas(64) Acc line[P];
+            for (index_t j = 0; j < P; ++j) {
+              Eigen::internal::pstoreu(line, block.packet[j]);
+              for (index_t i = 0; i < P; ++i) dst[j][o + i] = convert<Out>(line[i]);
+            }
+          }
         }
         for (; o < out_features; ++o) {
-          for (index_t j = 0; j < P; ++j) dst[j][o] = res[o * rows + r + j];
+          for (index_t j = 0; j < P; ++j) dst[j][o] = convert<Out>(res[o * rows + r + j]);
         }
       }
     }
