@@ -160,3 +160,52 @@ TEST(Parallel, InPlaceInputAndTransposedWriteBoundaries) {
 }
 
 }  // namespace
+
+namespace {
+
+// Phases with identical im2col share one GEMM (k = s, and FCN-like k = 2s
+// where phases fall into two shift patterns per dimension); wide outputs
+// split a group into chunks of at most 256 columns.
+TEST(Parallel, GroupedPhasesMatchReferenceAndAreBitwiseStable) {
+  struct Case { std::int64_t k, s, o; const char* pad; };
+  for (const Case& cs : {Case{2, 2, 5, "VALID"}, Case{6, 3, 4, "SAME"}, Case{8, 4, 3, "SAME"}, Case{4, 2, 100, "SAME"},
+                         Case{3, 3, 130, "VALID"}, Case{6, 2, 7, "VALID"}}) {
+    ref::Problem p;
+    p.lhs_shape = {2, 6, 5, 3};
+    p.rhs_shape = {cs.k, cs.k, 3, cs.o};
+    p.lhs_spec = "NHWC";
+    p.rhs_spec = "HWIO";
+    p.out_spec = "NHWC";
+    p.strides = {cs.s, cs.s};
+    p.padding = cs.pad;
+    for (int threads : {1, 2, 3})
+      for (std::size_t ws : {std::size_t{1}, std::size_t{1} << 24}) {
+        convt::ConvTransposeOptions<2> opt;
+        opt.num_threads = threads;
+        opt.workspace_bytes = ws;
+        check<4, float>(p, opt, static_cast<std::uint32_t>(cs.k * 10 + cs.o));
+      }
+    // Bitwise: random (inexact) values, every thread count and cap.
+    std::mt19937 gen(static_cast<std::uint32_t>(cs.o));
+    std::uniform_real_distribution<float> dist(-1, 1);
+    std::vector<float> x(static_cast<std::size_t>(ref::product(p.lhs_shape))), w(static_cast<std::size_t>(ref::product(p.rhs_shape)));
+    for (auto& v : x) v = dist(gen);
+    for (auto& v : w) v = dist(gen);
+    const convt::TensorView<const float, 4> lhs(x.data(), testutil::to_array<4>(p.lhs_shape));
+    const convt::TensorView<const float, 4> rhs(w.data(), testutil::to_array<4>(p.rhs_shape));
+    const convt::Padding pad = testutil::padding_for(p);
+    convt::ConvTransposeOptions<2> opt;
+    opt.num_threads = 1;
+    const auto base = convt::conv_transpose(lhs, rhs, {cs.s, cs.s}, pad, opt);
+    for (int threads : {2, 4})
+      for (std::size_t ws : {std::size_t{1}, std::size_t{20000}}) {
+        opt.num_threads = threads;
+        opt.workspace_bytes = ws;
+        const auto got = convt::conv_transpose(lhs, rhs, {cs.s, cs.s}, pad, opt);
+        ASSERT_EQ(0, std::memcmp(got.data(), base.data(), sizeof(float) * static_cast<std::size_t>(base.size())))
+            << "k " << cs.k << " s " << cs.s << " threads " << threads << " workspace " << ws;
+      }
+  }
+}
+
+}  // namespace

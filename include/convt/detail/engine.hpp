@@ -68,6 +68,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
         split_(std::move(split)),
         workers_(resolve_threads(num_threads)),
         kind_(kind) {
+    make_groups();
     pack_kernel(rhs);
     choose_tiles(workspace_cap);
     make_units();
@@ -77,7 +78,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
 
   std::size_t packed_kernel_bytes() const noexcept override {
     std::size_t bytes = 0;
-    for (const auto& p : packed_) bytes += p.data.size() * sizeof(Acc);
+    for (const auto& grp : groups_) bytes += grp.packed.data.size() * sizeof(Acc);
     return bytes;
   }
 
@@ -94,11 +95,14 @@ class Engine final : public PlanBody<In, Out, Rank> {
     // Scratch is taken before any worker starts: nothing below throws.
     auto scratch = pool_.take([&] { return std::make_unique<Scratch>(split_.axes, workers_, worker_elements()); });
     parallel_for(static_cast<index_t>(units_.size()), workers, [&](index_t u, int w) {
-      const auto [p, row0] = units_[static_cast<std::size_t>(u)];
-      const Phase<S>& ph = split_.phases[p];
+      const auto [gi, row0] = units_[static_cast<std::size_t>(u)];
+      const Group& grp = groups_[gi];
+      const Phase<S>& ph = split_.phases[grp.phases.front()];
       const index_t rows = std::min(tile_rows_, ph.rows - row0);
       if (ph.depth == 0) {
-        zero_tile<Rank>(split_, ph, row0, rows, g.out_features, out.data(), out_stride);
+        for (std::size_t p : grp.phases) {
+          zero_tile<Rank>(split_, split_.phases[p], row0, rows, g.out_features, out.data(), out_stride);
+        }
         return;
       }
       Acc* im2col = scratch->buffer(w);
@@ -114,18 +118,59 @@ class Engine final : public PlanBody<In, Out, Rank> {
         gather_tile<Rank>(split_, ph, row0, rows, lhs.data(), lhs_stride, g.in_features,
                           scratch->gather[static_cast<std::size_t>(w)], im2col);
       }
-      gemm_tile(a, a_stride, rows, packed_[p], block_a, res);
-      write_tile<Rank>(split_, ph, row0, rows, res, g.out_features, out.data(), out_stride);
+      // One GEMM for the group; member m's outputs are columns [m*O, (m+1)*O).
+      gemm_tile(a, a_stride, rows, grp.packed, block_a, res);
+      for (std::size_t m = 0; m < grp.phases.size(); ++m) {
+        write_tile<Rank>(split_, split_.phases[grp.phases[m]], row0, rows,
+                         res + static_cast<index_t>(m) * g.out_features * rows, g.out_features, out.data(),
+                         out_stride);
+      }
     });
   }
 
  private:
   index_t worker_elements() const noexcept {
-    return tile_rows_ * (split_.max_depth + max_kc_ + this->geometry_.out_features);
+    return tile_rows_ * (split_.max_depth + max_kc_ + max_group_cols_);
   }
 
-  // Kernel rows of each phase, row-major [depth x O] with row
-  // tap * in_features + c, then packed for gebp.
+  // Phases whose im2col matrices are identical (same row counts and tap
+  // shifts in every dimension: e.g. all phases of k = s, or the two shift
+  // patterns of FCN's k = 2s) share one gather and one GEMM against their
+  // kernels side by side, up to kGroupColumns columns.
+  bool same_im2col(const Phase<S>& a, const Phase<S>& b) const {
+    if (a.depth != b.depth || a.rows != b.rows) return false;
+    for (std::size_t d = 0; d < S; ++d) {
+      const AxisPhase& x = split_.axes[d].phases[a.axis_phase[d]];
+      const AxisPhase& y = split_.axes[d].phases[b.axis_phase[d]];
+      if (x.count != y.count || x.offsets != y.offsets) return false;
+    }
+    return true;
+  }
+
+  void make_groups() {
+    const index_t O = this->geometry_.out_features;
+    const std::size_t most = static_cast<std::size_t>(std::max<index_t>(1, kGroupColumns / std::max<index_t>(O, 1)));
+    std::vector<std::size_t> open;  // groups still accepting members
+    for (std::size_t p = 0; p < split_.phases.size(); ++p) {
+      bool placed = false;
+      for (std::size_t gi : open) {
+        Group& grp = groups_[gi];
+        if (grp.phases.size() < most && same_im2col(split_.phases[grp.phases.front()], split_.phases[p])) {
+          grp.phases.push_back(p);
+          placed = true;
+          break;
+        }
+      }
+      if (!placed) {
+        groups_.emplace_back();
+        groups_.back().phases.push_back(p);
+        open.push_back(groups_.size() - 1);
+      }
+    }
+  }
+
+  // Kernel rows of each group, row-major [depth x (members * O)]: row
+  // tap * in_features + c, column member * O + o; then packed for gebp.
   void pack_kernel(const TensorView<const In, Rank>& rhs) {
     const Geometry<Rank>& g = this->geometry_;
     const CanonicalKernel<Rank> k = canonical_kernel(rhs, g.layout, g.transpose_kernel);
@@ -133,26 +178,32 @@ class Engine final : public PlanBody<In, Out, Rank> {
     const index_t O = g.out_features;
     const index_t C = g.in_features;
     std::vector<Acc> rows;
-    for (const Phase<S>& ph : split_.phases) {
-      rows.assign(static_cast<std::size_t>(ph.depth * O), Acc(0));
-      std::array<std::size_t, S> j{};
-      for (index_t tap = 0; tap < ph.taps; ++tap) {
-        index_t off = 0;
-        for (std::size_t d = 0; d < S; ++d) {
-          off += split_.axes[d].phases[ph.axis_phase[d]].taps[j[d]] * k.stride[2 + d];
-        }
-        for (index_t c = 0; c < C; ++c) {
-          Acc* row = rows.data() + (tap * C + c) * O;
-          const In* src = base + off + c * k.stride[1];
-          for (index_t o = 0; o < O; ++o) row[o] = convert<Acc>(src[o * k.stride[0]]);
-        }
-        for (std::size_t d = S; d-- > 0;) {
-          if (++j[d] < split_.axes[d].phases[ph.axis_phase[d]].taps.size()) break;
-          j[d] = 0;
+    for (Group& grp : groups_) {
+      const index_t depth = split_.phases[grp.phases.front()].depth;
+      const index_t cols = O * static_cast<index_t>(grp.phases.size());
+      rows.assign(static_cast<std::size_t>(depth * cols), Acc(0));
+      for (std::size_t m = 0; m < grp.phases.size(); ++m) {
+        const Phase<S>& ph = split_.phases[grp.phases[m]];
+        std::array<std::size_t, S> j{};
+        for (index_t tap = 0; tap < ph.taps; ++tap) {
+          index_t off = 0;
+          for (std::size_t d = 0; d < S; ++d) {
+            off += split_.axes[d].phases[ph.axis_phase[d]].taps[j[d]] * k.stride[2 + d];
+          }
+          for (index_t c = 0; c < C; ++c) {
+            Acc* row = rows.data() + (tap * C + c) * cols + static_cast<index_t>(m) * O;
+            const In* src = base + off + c * k.stride[1];
+            for (index_t o = 0; o < O; ++o) row[o] = convert<Acc>(src[o * k.stride[0]]);
+          }
+          for (std::size_t d = S; d-- > 0;) {
+            if (++j[d] < split_.axes[d].phases[ph.axis_phase[d]].taps.size()) break;
+            j[d] = 0;
+          }
         }
       }
-      packed_.push_back(pack_rhs(rows.data(), ph.depth, O));
-      max_kc_ = std::max(max_kc_, packed_.back().kc);
+      grp.packed = pack_rhs(rows.data(), depth, cols);
+      max_kc_ = std::max(max_kc_, grp.packed.kc);
+      max_group_cols_ = std::max(max_group_cols_, cols);
     }
   }
 
@@ -160,15 +211,14 @@ class Engine final : public PlanBody<In, Out, Rank> {
   // packed lhs block stays in L2), reduced until all workers' scratch fits
   // the workspace cap, rounded to the register block.
   void choose_tiles(std::size_t cap) {
-    const Geometry<Rank>& g = this->geometry_;
     index_t most_rows = 1;
     for (const auto& ph : split_.phases) most_rows = std::max(most_rows, ph.rows);
     index_t kc = std::max<index_t>(split_.max_depth, 1);
     index_t mc = most_rows;
-    index_t nc = std::max<index_t>(g.out_features, 1);
+    index_t nc = std::max<index_t>(max_group_cols_, 1);
     Eigen::internal::computeProductBlockingSizes<Acc, Acc, 1>(kc, mc, nc, index_t{1});
     const index_t block = G::row_block;
-    const index_t per_row = static_cast<index_t>(sizeof(Acc)) * (split_.max_depth + max_kc_ + g.out_features);
+    const index_t per_row = static_cast<index_t>(sizeof(Acc)) * (split_.max_depth + max_kc_ + max_group_cols_);
     // Keep one tile's gather, packed block and result within a fraction of
     // L2, so the stages hand data to each other in cache.
     index_t rows = std::max(std::min(mc, kTileTargetBytes / std::max<index_t>(per_row, 1)), block);
@@ -226,8 +276,9 @@ class Engine final : public PlanBody<In, Out, Rank> {
   void make_units() {
     // Work units: (phase, tile). Tiles are multiples of the GEMM's register
     // block, so a row's summation order never depends on the tiling.
-    for (std::size_t p = 0; p < split_.phases.size(); ++p) {
-      for (index_t r = 0; r < split_.phases[p].rows; r += tile_rows_) units_.emplace_back(p, r);
+    for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+      const index_t rows = split_.phases[groups_[gi].phases.front()].rows;
+      for (index_t r = 0; r < rows; r += tile_rows_) units_.emplace_back(gi, r);
     }
   }
 
@@ -238,7 +289,14 @@ class Engine final : public PlanBody<In, Out, Rank> {
   std::vector<std::pair<std::size_t, index_t>> units_;
   mutable ScratchPool<Scratch> pool_;
   Accumulator kind_;
-  std::vector<PackedMatrix<Acc>> packed_;
+  struct Group {
+    std::vector<std::size_t> phases;  // members, all with the same im2col
+    PackedMatrix<Acc> packed;         // [depth x (members * O)]
+  };
+  static constexpr index_t kGroupColumns = 256;
+
+  std::vector<Group> groups_;
+  index_t max_group_cols_ = 1;
   index_t max_kc_ = 1;
   index_t tile_rows_ = 1;
 };
