@@ -209,3 +209,37 @@ TEST(Parallel, GroupedPhasesMatchReferenceAndAreBitwiseStable) {
 }
 
 }  // namespace
+
+namespace {
+
+// Channel-major inputs (NCHW-like): the column-major gather, and the input
+// read in place as a column-major matrix when k = s without padding (one
+// batch, or batch folded into positions as in "CNHW").
+TEST(Parallel, ChannelMajorInputsInPlaceAndGathered) {
+  struct L { const char *l, *o; std::int64_t n; };
+  for (const L& lay : {L{"NCHW", "NCHW", 1}, L{"NCHW", "NHWC", 3}, L{"CNHW", "NCHW", 3}, L{"CHWN", "CNHW", 1},
+                       L{"NCHW", "NCHW", 2}})
+    for (std::int64_t k : {2, 3})
+      for (int threads : {1, 2}) {
+        ref::Problem p;
+        auto ext = [&](const char* spec) {
+          ref::Shape sh;
+          for (const char* c = spec; *c; ++c) sh.push_back(*c == 'N' ? lay.n : *c == 'C' ? 5 : *c == 'H' ? 4 : 7);
+          return sh;
+        };
+        p.lhs_shape = ext(lay.l);
+        p.lhs_spec = lay.l;
+        p.out_spec = lay.o;
+        p.rhs_shape = {6, 5, k, k};
+        p.rhs_spec = "OIHW";
+        p.strides = {2, 2};
+        p.padding = "VALID";
+        convt::ConvTransposeOptions<2> opt;
+        opt.num_threads = threads;
+        opt.workspace_bytes = threads == 1 ? std::size_t{1} : std::size_t{1} << 24;
+        check<4, float>(p, opt, static_cast<std::uint32_t>(k));
+        check<4, double>(p, opt, static_cast<std::uint32_t>(k + 7), true);
+      }
+}
+
+}  // namespace

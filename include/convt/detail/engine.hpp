@@ -93,7 +93,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
     if (out.size() == 0 || units_.empty()) return;
     const int workers = static_cast<int>(std::min<index_t>(workers_, static_cast<index_t>(units_.size())));
     // Scratch is taken before any worker starts: nothing below throws.
-    auto scratch = pool_.take([&] { return std::make_unique<Scratch>(split_.axes, workers_, worker_elements()); });
+    auto scratch = pool_.take([&] { return std::make_unique<Scratch>(split_.axes, workers_, worker_elements(), tile_rows_, max_taps_); });
     parallel_for(static_cast<index_t>(units_.size()), workers, [&](index_t u, int w) {
       const auto [gi, row0] = units_[static_cast<std::size_t>(u)];
       const Group& grp = groups_[gi];
@@ -108,22 +108,36 @@ class Engine final : public PlanBody<In, Out, Rank> {
       Acc* im2col = scratch->buffer(w);
       Acc* block_a = im2col + tile_rows_ * split_.max_depth;
       Acc* res = block_a + tile_rows_ * max_kc_;
+      GatherScratch<S>& gs = scratch->gather[static_cast<std::size_t>(w)];
       const Acc* a = im2col;
       index_t a_stride = ph.depth;
+      bool col_major = false;
       if (const index_t row_stride = direct_row_stride(ph, lhs_stride); row_stride > 0) {
         // The phase's im2col matrix is the input itself: read it in place.
         if constexpr (std::is_same_v<In, Acc>) a = lhs.data() + row0 * row_stride;
         a_stride = row_stride;
+      } else if (const index_t col_stride = direct_col_stride(ph, lhs_stride); col_stride > 0) {
+        // Same, for channel-major layouts: the input is a column-major matrix.
+        if constexpr (std::is_same_v<In, Acc>) a = lhs.data() + row0;
+        a_stride = col_stride;
+        col_major = true;
+      } else if (lhs_stride[1] == 1) {
+        gather_tile<Rank>(split_, ph, row0, rows, lhs.data(), lhs_stride, g.in_features, gs, im2col);
       } else {
-        gather_tile<Rank>(split_, ph, row0, rows, lhs.data(), lhs_stride, g.in_features,
-                          scratch->gather[static_cast<std::size_t>(w)], im2col);
+        gather_tile_colmajor<Rank>(split_, ph, row0, rows, lhs.data(), lhs_stride, g.in_features, gs, im2col, rows);
+        a_stride = rows;
+        col_major = true;
       }
       // One GEMM for the group; member m's outputs are columns [m*O, (m+1)*O).
-      gemm_tile(a, a_stride, rows, grp.packed, block_a, res);
+      if (col_major) {
+        gemm_tile<Eigen::ColMajor>(a, a_stride, rows, grp.packed, block_a, res);
+      } else {
+        gemm_tile<Eigen::RowMajor>(a, a_stride, rows, grp.packed, block_a, res);
+      }
       for (std::size_t m = 0; m < grp.phases.size(); ++m) {
         write_tile<Rank>(split_, split_.phases[grp.phases[m]], row0, rows,
                          res + static_cast<index_t>(m) * g.out_features * rows, g.out_features, out.data(),
-                         out_stride);
+                         out_stride, gs.row_offset.data());
       }
     });
   }
@@ -202,6 +216,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
         }
       }
       grp.packed = pack_rhs(rows.data(), depth, cols);
+      max_taps_ = std::max(max_taps_, split_.phases[grp.phases.front()].taps);
       max_kc_ = std::max(max_kc_, grp.packed.kc);
       max_group_cols_ = std::max(max_group_cols_, cols);
     }
@@ -236,12 +251,13 @@ class Engine final : public PlanBody<In, Out, Rank> {
     struct AlignedFree {
       void operator()(Acc* p) const noexcept { Eigen::internal::aligned_free(p); }
     };
-    Scratch(const std::array<AxisPhases, S>& axes, int workers, index_t elements_per_worker)
+    Scratch(const std::array<AxisPhases, S>& axes, int workers, index_t elements_per_worker, index_t tile_rows,
+            index_t max_taps)
         : stride(elements_per_worker),
           data(static_cast<Acc*>(Eigen::internal::aligned_malloc(
               sizeof(Acc) * static_cast<std::size_t>(elements_per_worker) * static_cast<std::size_t>(workers)))) {
       gather.reserve(static_cast<std::size_t>(workers));
-      for (int w = 0; w < workers; ++w) gather.emplace_back(axes);
+      for (int w = 0; w < workers; ++w) gather.emplace_back(axes, tile_rows, max_taps);
     }
     Acc* buffer(int worker) const noexcept { return data.get() + stride * worker; }
     index_t stride;
@@ -273,6 +289,28 @@ class Engine final : public PlanBody<In, Out, Rank> {
     }
   }
 
+  // Channel-major twin of direct_row_stride: rows are consecutive input
+  // positions (unit position stride, row-major spatial, one batch or batch
+  // folded into positions) and channels are columns: returns the channel
+  // stride, else 0.
+  index_t direct_col_stride(const Phase<S>& ph, const std::array<index_t, Rank>& st) const noexcept {
+    if constexpr (!std::is_same_v<In, Acc>) {
+      return 0;
+    } else {
+      const Geometry<Rank>& g = this->geometry_;
+      if (ph.taps != 1 || ph.depth == 0 || st[1] == 1) return 0;
+      index_t expect = 1;
+      for (std::size_t d = S; d-- > 0;) {
+        const AxisPhase& ap = split_.axes[d].phases[ph.axis_phase[d]];
+        if (ap.offsets[0] != 0 || ap.count != g.in[d] || split_.axes[d].divisor != 1) return 0;
+        if (g.in[d] > 1 && st[2 + d] != expect) return 0;
+        expect *= g.in[d];
+      }
+      if (g.batch > 1 && st[0] != expect) return 0;
+      return st[1];
+    }
+  }
+
   void make_units() {
     // Work units: (phase, tile). Tiles are multiples of the GEMM's register
     // block, so a row's summation order never depends on the tiling.
@@ -297,6 +335,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
 
   std::vector<Group> groups_;
   index_t max_group_cols_ = 1;
+  index_t max_taps_ = 1;
   index_t max_kc_ = 1;
   index_t tile_rows_ = 1;
 };

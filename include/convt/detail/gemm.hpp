@@ -26,14 +26,14 @@ namespace convt::detail {
 template <class Acc>
 using AlignedVector = std::vector<Acc, Eigen::aligned_allocator<Acc>>;
 
-template <class Acc>
+template <class Acc, int LhsOrder = Eigen::RowMajor>
 struct GemmTraits {
   using Traits = Eigen::internal::gebp_traits<Acc, Acc>;
-  using LhsMapper = Eigen::internal::const_blas_data_mapper<Acc, index_t, Eigen::RowMajor>;
+  using LhsMapper = Eigen::internal::const_blas_data_mapper<Acc, index_t, LhsOrder>;
   using RhsMapper = Eigen::internal::const_blas_data_mapper<Acc, index_t, Eigen::RowMajor>;
   using ResMapper = Eigen::internal::blas_data_mapper<Acc, index_t, Eigen::ColMajor, Eigen::Unaligned, 1>;
   using PackLhs = Eigen::internal::gemm_pack_lhs<Acc, index_t, LhsMapper, Traits::mr, Traits::LhsProgress,
-                                                 typename Traits::LhsPacket4Packing, Eigen::RowMajor>;
+                                                 typename Traits::LhsPacket4Packing, LhsOrder>;
   using PackRhs = Eigen::internal::gemm_pack_rhs<Acc, index_t, RhsMapper, Traits::nr, Eigen::RowMajor>;
   using Kernel = Eigen::internal::gebp_kernel<Acc, Acc, index_t, ResMapper, Traits::mr, Traits::nr, false, false>;
   /// Rows of one register block: tiles are multiples of this (see header).
@@ -87,12 +87,13 @@ PackedMatrix<Acc> pack_rhs(const Acc* rowmajor, index_t depth, index_t cols) {
   return p;
 }
 
-/// res[m x cols] (column-major, leading dimension m) = lhs[m x depth]
-/// (row-major, row stride `lhs_stride`) * B. `block_a` holds at least
+/// res[m x cols] (column-major, leading dimension m) = lhs[m x depth] * B,
+/// lhs row-major (row stride `lhs_stride`) or, with LhsOrder = ColMajor,
+/// column-major (column stride `lhs_stride`). `block_a` holds at least
 /// m * B.kc elements.
-template <class Acc>
+template <int LhsOrder = Eigen::RowMajor, class Acc>
 void gemm_tile(const Acc* lhs, index_t lhs_stride, index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res) {
-  using G = GemmTraits<Acc>;
+  using G = GemmTraits<Acc, LhsOrder>;
   std::fill_n(res, m * b.cols, Acc(0));
   if (m == 0 || b.cols == 0) return;
   typename G::PackLhs pack;

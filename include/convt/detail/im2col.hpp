@@ -34,12 +34,18 @@ template <std::size_t S>
 struct GatherScratch {
   static constexpr index_t kAbsent = std::numeric_limits<index_t>::min();
   std::array<std::vector<index_t>, S> tap_offset;
-  explicit GatherScratch(const std::array<AxisPhases, S>& axes) {
+  /// Channel-strided gathers: input offset of every (row, tap) of a tile.
+  std::vector<index_t> tile_tap_offset;
+  /// Output writes: offset of every row of a tile.
+  std::vector<index_t> row_offset;
+  GatherScratch(const std::array<AxisPhases, S>& axes, index_t tile_rows, index_t max_taps) {
     for (std::size_t d = 0; d < S; ++d) {
       std::size_t most = 0;
       for (const AxisPhase& p : axes[d].phases) most = std::max(most, p.taps.size());
       tap_offset[d].resize(most);
     }
+    tile_tap_offset.resize(static_cast<std::size_t>(tile_rows * max_taps));
+    row_offset.resize(static_cast<std::size_t>(tile_rows));
   }
 };
 
@@ -112,6 +118,27 @@ inline index_t inner_offset(const GatherScratch<S>& scratch, index_t i) {
   }
 }
 
+/// Per dimension, the input offset of every tap of the phase for the row at
+/// `cur` (kAbsent where the tap meets padding or an inserted zero).
+template <std::size_t Rank>
+inline void row_tap_offsets(const PhaseSplit<Rank>& split, const std::array<const AxisPhase*, Rank - 2>& ap,
+                            const RowCursor<Rank - 2>& cur, const std::array<index_t, Rank>& lhs_stride,
+                            GatherScratch<Rank - 2>& scratch) {
+  for (std::size_t d = 0; d < Rank - 2; ++d) {
+    const AxisPhases& axis = split.axes[d];
+    for (std::size_t j = 0; j < ap[d]->taps.size(); ++j) {
+      const index_t u = cur.t[d] + ap[d]->offsets[j];
+      index_t off = GatherScratch<Rank - 2>::kAbsent;
+      if (axis.divisor == 1) {
+        if (u >= 0 && u < axis.in) off = u * lhs_stride[2 + d];
+      } else if (u >= 0 && u % axis.divisor == 0 && u / axis.divisor < axis.in) {
+        off = (u / axis.divisor) * lhs_stride[2 + d];
+      }
+      scratch.tap_offset[d][j] = off;
+    }
+  }
+}
+
 /// Gathers rows [row_begin, row_begin + rows) of `phase` into `dst`
 /// (row-major, leading dimension phase.depth).
 /// `lhs_stride` holds the canonical [N, C, spatial...] strides of the input.
@@ -134,20 +161,7 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
   }
 
   for (index_t r = 0; r < rows; ++r, cur.next()) {
-    // Input offset of every tap, per dimension, for this row.
-    for (std::size_t d = 0; d < S; ++d) {
-      const AxisPhases& axis = split.axes[d];
-      for (std::size_t j = 0; j < ap[d]->taps.size(); ++j) {
-        const index_t u = cur.t[d] + ap[d]->offsets[j];
-        index_t off = kAbsent;
-        if (axis.divisor == 1) {
-          if (u >= 0 && u < axis.in) off = u * lhs_stride[2 + d];
-        } else if (u >= 0 && u % axis.divisor == 0 && u / axis.divisor < axis.in) {
-          off = (u / axis.divisor) * lhs_stride[2 + d];
-        }
-        scratch.tap_offset[d][j] = off;
-      }
-    }
+    row_tap_offsets(split, ap, cur, lhs_stride, scratch);
     Acc* out_row = dst + r * phase.depth;
     const In* row_base = lhs + cur.n * lhs_stride[0];
     // The taps of the innermost dimension are one contiguous input run when
@@ -193,6 +207,51 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
           j[d] = 0;
         }
       }
+    }
+  }
+}
+
+/// As gather_tile for inputs whose channels are not contiguous (NCHW-like):
+/// writes the tile column-major (leading dimension `ld`), one column per
+/// (tap, channel), so that consecutive rows — neighbouring positions — are
+/// read and written next to each other.
+template <std::size_t Rank, class In, class Acc>
+void gather_tile_colmajor(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin,
+                          index_t rows, const In* lhs, const std::array<index_t, Rank>& lhs_stride,
+                          index_t in_features, GatherScratch<Rank - 2>& scratch, Acc* dst, index_t ld) {
+  constexpr std::size_t S = Rank - 2;
+  constexpr index_t kAbsent = GatherScratch<S>::kAbsent;
+  std::array<const AxisPhase*, S> ap{};
+  for (std::size_t d = 0; d < S; ++d) ap[d] = &split.axes[d].phases[phase.axis_phase[d]];
+  RowCursor<S> cur(phase_counts(split.axes, phase.axis_phase), row_begin);
+  index_t* offsets = scratch.tile_tap_offset.data();
+  for (index_t r = 0; r < rows; ++r, cur.next()) {
+    row_tap_offsets(split, ap, cur, lhs_stride, scratch);
+    std::array<std::size_t, S> j{};
+    for (index_t tap = 0; tap < phase.taps; ++tap) {
+      index_t off = cur.n * lhs_stride[0];
+      for (std::size_t d = 0; d < S; ++d) {
+        const index_t o = scratch.tap_offset[d][j[d]];
+        if (o == kAbsent) {
+          off = kAbsent;
+          break;
+        }
+        off += o;
+      }
+      offsets[tap * rows + r] = off;
+      for (std::size_t d = S; d-- > 0;) {
+        if (++j[d] < ap[d]->taps.size()) break;
+        j[d] = 0;
+      }
+    }
+  }
+  const index_t c_stride = lhs_stride[1];
+  for (index_t tap = 0; tap < phase.taps; ++tap) {
+    const index_t* off = offsets + tap * rows;
+    for (index_t c = 0; c < in_features; ++c) {
+      const In* src = lhs + c * c_stride;
+      Acc* col = dst + (tap * in_features + c) * ld;
+      for (index_t r = 0; r < rows; ++r) col[r] = off[r] == kAbsent ? Acc(0) : convert<Acc>(src[off[r]]);
     }
   }
 }

@@ -39,9 +39,11 @@ void zero_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, inde
 
 /// `res` is column-major [rows x out_features] with leading dimension `rows`.
 /// `out_stride` holds the canonical [N, C, spatial...] strides of the output.
+/// `row_offset` is scratch for `rows` offsets.
 template <std::size_t Rank, class Acc, class Out>
 void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
-                const Acc* res, index_t out_features, Out* out, const std::array<index_t, Rank>& out_stride) {
+                const Acc* res, index_t out_features, Out* out, const std::array<index_t, Rank>& out_stride,
+                index_t* row_offset) {
   constexpr std::size_t S = Rank - 2;
   std::array<index_t, S> first{};
   std::array<index_t, S> step{};
@@ -56,6 +58,17 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, ind
     for (std::size_t d = 0; d < S; ++d) off += (first[d] + step[d] * cur.t[d]) * out_stride[2 + d];
     return out + off;
   };
+  if (o_stride != 1 && out_features > 1) {
+    // Channel-strided output (NCHW-like): one channel at a time, so the reads
+    // are contiguous and the writes walk neighbouring positions.
+    for (index_t r = 0; r < rows; ++r, cur.next()) row_offset[r] = row_target() - out;
+    for (index_t o = 0; o < out_features; ++o) {
+      Out* dst = out + o * o_stride;
+      const Acc* src = res + o * rows;
+      for (index_t r = 0; r < rows; ++r) dst[row_offset[r]] = convert<Out>(src[r]);
+    }
+    return;
+  }
   index_t r = 0;
   if constexpr (Eigen::internal::packet_traits<Acc>::Vectorizable) {
     // Unit channel stride: transpose packet-square blocks of the column-major
