@@ -242,7 +242,31 @@ class Engine final : public PlanBody<In, Out, Rank> {
     rows = std::max(block, rows / block * block);
     // No tile taller than the tallest phase (rounded up to the block).
     rows = std::min(rows, (most_rows + block - 1) / block * block);
+    // Small problems: the block-rounded tiles can leave one worker a whole
+    // tile behind the other. If splitting the tallest group into exactly one
+    // tile per worker finishes sooner (taller tiles, up to 4x, within the
+    // workspace cap), use that.
+    if (workers_ > 1) {
+      const index_t even = (most_rows + workers_ - 1) / workers_;
+      const index_t balanced = (even + block - 1) / block * block;
+      if (balanced > rows && balanced <= 4 * rows && (per_row == 0 || balanced <= std::max(block, budget / per_row)) &&
+          makespan(balanced) < makespan(rows)) {
+        rows = balanced;
+      }
+    }
     tile_rows_ = rows;
+  }
+
+  // Rows the busiest worker processes when units of `tile` rows are handed
+  // out in order to whichever worker is free first.
+  index_t makespan(index_t tile) const {
+    std::vector<index_t> load(static_cast<std::size_t>(workers_), 0);
+    for (const Group& grp : groups_) {
+      for (index_t r = 0, n = split_.phases[grp.phases.front()].rows; r < n; r += tile) {
+        *std::min_element(load.begin(), load.end()) += std::min(tile, n - r);
+      }
+    }
+    return *std::max_element(load.begin(), load.end());
   }
 
   // One worker's buffers live in one aligned block: im2col tile, packed lhs
