@@ -1,0 +1,208 @@
+// Differential testing at scale: seeded random problems — ranks 2–6, random
+// layouts, strides 1–5, dilations 1–4, every padding mode (negative pads,
+// use_consistent_padding), transpose_kernel, empty dimensions, strided
+// views, several element/preferred types, thread counts 1–4, workspace caps
+// that force tiling, both lowerings — against the naive reference. Each
+// problem prints as one descriptor line on failure, e.g.
+//   #17 n2c3o4_in9x10_k3x3_s2x1_d2x1_pSAME_dnNCHW.OIHW.NCHW_tk1_f32_t3_ws4096
+// CONVT_DIFF_PROBLEMS raises the count (default 3000); CONVT_DIFF_SEED moves
+// the seed; CONVT_DIFF_ONLY=17 reruns one problem.
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "test_util.hpp"
+
+namespace {
+
+enum class Kind { F32, F64, I8toI32, C64, BF16toF32 };
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::F32: return "f32";
+    case Kind::F64: return "f64";
+    case Kind::I8toI32: return "i8i32";
+    case Kind::C64: return "c64";
+    case Kind::BF16toF32: return "bf16f32";
+  }
+  return "?";
+}
+
+struct Drawn {
+  ref::Problem p;
+  Kind kind = Kind::F32;
+  int threads = 1;
+  std::size_t workspace = 0;
+  bool dense = false;
+  bool strided = false;
+  std::string descriptor;
+};
+
+std::int64_t env_int(const char* name, std::int64_t fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::atoll(v) : fallback;
+}
+
+std::string join(const ref::Shape& v) {
+  std::ostringstream os;
+  for (std::size_t i = 0; i < v.size(); ++i) os << (i ? "x" : "") << v[i];
+  return v.empty() ? "-" : os.str();
+}
+
+Drawn draw(std::uint64_t seed) {
+  std::mt19937_64 g(seed);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(g);
+  };
+  auto rare_zero = [&](std::int64_t lo, std::int64_t hi) { return pick(0, 19) == 0 ? 0 : pick(lo, hi); };
+  Drawn d;
+  ref::Problem& p = d.p;
+  const std::size_t nsp = static_cast<std::size_t>(std::vector<int>{0, 1, 1, 2, 2, 2, 3, 3, 4}[pick(0, 8)]);
+  std::string letters = "HWDTXY";
+  std::shuffle(letters.begin(), letters.end(), g);
+  const std::string sp = letters.substr(0, nsp);
+  auto perm = [&](std::string s) {
+    std::shuffle(s.begin(), s.end(), g);
+    return s;
+  };
+  p.lhs_spec = perm("NC" + sp);
+  p.rhs_spec = perm("OI" + sp);
+  p.out_spec = perm("NC" + sp);
+  const std::int64_t n = rare_zero(1, 3), c = rare_zero(1, 4), o = rare_zero(1, 4);
+  p.transpose_kernel = pick(0, 1) == 1;
+  ref::Shape in(nsp), k(nsp);
+  for (std::size_t i = 0; i < nsp; ++i) {
+    in[i] = rare_zero(1, 7);
+    k[i] = rare_zero(1, 4);
+    p.strides.push_back(pick(1, 5));
+    p.dilation.push_back(pick(0, 2) == 0 ? pick(2, 4) : 1);
+  }
+  auto extent = [&](char ch, bool kernel) -> std::int64_t {
+    if (ch == 'N') return n;
+    if (ch == 'C') return c;
+    if (ch == 'I') return p.transpose_kernel ? o : c;
+    if (ch == 'O') return p.transpose_kernel ? c : o;
+    const std::size_t at = sp.find(ch);
+    return kernel ? k[at] : in[at];
+  };
+  for (char ch : p.lhs_spec) p.lhs_shape.push_back(extent(ch, false));
+  for (char ch : p.rhs_spec) p.rhs_shape.push_back(extent(ch, true));
+  const std::int64_t mode = pick(0, 5);
+  p.padding = mode == 0 ? "SAME" : mode == 1 ? "VALID" : "EXPLICIT";
+  p.consistent = mode >= 4;
+  if (p.padding == "EXPLICIT") {
+    for (std::size_t i = 0; i < nsp; ++i) p.pads.emplace_back(pick(-4, 6), pick(-4, 6));
+  }
+  d.kind = static_cast<Kind>(pick(0, 4));
+  d.threads = static_cast<int>(pick(1, 4));
+  const std::size_t caps[] = {1, 4096, std::size_t{16} << 20};
+  d.workspace = caps[pick(0, 2)];
+  d.dense = pick(0, 5) == 0;
+  d.strided = pick(0, 2) == 0;
+  std::ostringstream os;
+  os << "n" << n << "c" << c << "o" << o << "_in" << join(in) << "_k" << join(k) << "_s" << join(p.strides) << "_d"
+     << join(p.dilation) << "_p" << p.padding;
+  for (auto [lo, hi] : p.pads) os << "(" << lo << "," << hi << ")";
+  os << (p.consistent ? "c" : "") << "_dn" << p.lhs_spec << "." << p.rhs_spec << "." << p.out_spec << "_tk"
+     << p.transpose_kernel << "_" << kind_name(d.kind) << "_t" << d.threads << "_ws" << d.workspace
+     << (d.dense ? "_dense" : "") << (d.strided ? "_strided" : "");
+  d.descriptor = os.str();
+  return d;
+}
+
+/// Would the definition reject this padding (padded size < 0)?
+bool padding_invalid(const ref::Problem& p) {
+  const ref::Resolved r = ref::resolve(p);
+  for (std::size_t i = 0; i < r.nsp; ++i) {
+    const std::int64_t din = r.in[i] == 0 ? 0 : (r.in[i] - 1) * r.s[i] + 1;
+    if (din + r.lo[i] + r.hi[i] < 0) return true;
+  }
+  return false;
+}
+
+template <std::size_t Rank>
+void run(const Drawn& d) {
+  convt::ConvTransposeOptions<Rank - 2> opt;
+  opt.num_threads = d.threads;
+  opt.workspace_bytes = d.workspace;
+  opt.lowering = d.dense ? convt::Lowering::DenseDilated : convt::Lowering::PhaseSplit;
+  switch (d.kind) {
+    case Kind::F32: testutil::check<Rank, float>(d.p, opt, 1, d.strided); break;
+    case Kind::F64: testutil::check<Rank, double>(d.p, opt, 2, d.strided); break;
+    case Kind::I8toI32: testutil::check<Rank, std::int8_t, std::int32_t>(d.p, opt, 3, d.strided); break;
+    case Kind::C64: testutil::check<Rank, std::complex<float>>(d.p, opt, 4, d.strided); break;
+    case Kind::BF16toF32: testutil::check<Rank, Eigen::bfloat16, float>(d.p, opt, 5, d.strided); break;
+  }
+}
+
+TEST(Differential, RandomProblemsMatchReference) {
+  const std::int64_t count = env_int("CONVT_DIFF_PROBLEMS", 3000);
+  const std::uint64_t seed = static_cast<std::uint64_t>(env_int("CONVT_DIFF_SEED", 20261125));
+  const std::int64_t only = env_int("CONVT_DIFF_ONLY", -1);
+  std::int64_t errors = 0;
+  for (std::int64_t i = 0; i < count; ++i) {
+    if (only >= 0 && i != only) continue;
+    const Drawn d = draw(seed + static_cast<std::uint64_t>(i));
+    SCOPED_TRACE(::testing::Message() << "#" << i << " " << d.descriptor);
+    if (padding_invalid(d.p)) {
+      // The definition rejects it: convt must say so, naming the padding.
+      ++errors;
+      std::vector<float> dummy(1);
+      EXPECT_THROW(
+          {
+            switch (d.p.lhs_shape.size()) {
+              case 3: convt::conv_transpose_shape<3>(testutil::to_array<3>(d.p.lhs_shape), testutil::to_array<3>(d.p.rhs_shape), testutil::to_array<1>(d.p.strides), testutil::padding_for(d.p), testutil::options_for<3>(d.p)); break;
+              case 4: convt::conv_transpose_shape<4>(testutil::to_array<4>(d.p.lhs_shape), testutil::to_array<4>(d.p.rhs_shape), testutil::to_array<2>(d.p.strides), testutil::padding_for(d.p), testutil::options_for<4>(d.p)); break;
+              case 5: convt::conv_transpose_shape<5>(testutil::to_array<5>(d.p.lhs_shape), testutil::to_array<5>(d.p.rhs_shape), testutil::to_array<3>(d.p.strides), testutil::padding_for(d.p), testutil::options_for<5>(d.p)); break;
+              default: convt::conv_transpose_shape<6>(testutil::to_array<6>(d.p.lhs_shape), testutil::to_array<6>(d.p.rhs_shape), testutil::to_array<4>(d.p.strides), testutil::padding_for(d.p), testutil::options_for<6>(d.p)); break;
+            }
+          },
+          convt::Error);
+      continue;
+    }
+    switch (d.p.lhs_shape.size()) {
+      case 2: run<2>(d); break;
+      case 3: run<3>(d); break;
+      case 4: run<4>(d); break;
+      case 5: run<5>(d); break;
+      default: run<6>(d); break;
+    }
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  std::printf("%lld problems, %lld rejected padding checked as errors\n", static_cast<long long>(count),
+              static_cast<long long>(errors));
+}
+
+// Property: for random problems, every thread count and workspace cap gives
+// bitwise the same output.
+TEST(Differential, BitwiseIdenticalAcrossThreadsAndCaps) {
+  const std::int64_t count = env_int("CONVT_DIFF_PROBLEMS", 3000) / 10;
+  std::int64_t compared = 0;
+  for (std::int64_t i = 0; i < count; ++i) {
+    Drawn d = draw(977 + static_cast<std::uint64_t>(i));
+    if (d.p.lhs_shape.size() != 4 || padding_invalid(d.p)) continue;
+    ++compared;
+    SCOPED_TRACE(::testing::Message() << "#" << i << " " << d.descriptor);
+    std::mt19937 gen(static_cast<std::uint32_t>(i));
+    std::uniform_real_distribution<float> dist(-1, 1);
+    std::vector<float> x(static_cast<std::size_t>(ref::product(d.p.lhs_shape)) + 1), w(static_cast<std::size_t>(ref::product(d.p.rhs_shape)) + 1);
+    for (auto& v : x) v = dist(gen);
+    for (auto& v : w) v = dist(gen);
+    const convt::TensorView<const float, 4> lhs(x.data(), testutil::to_array<4>(d.p.lhs_shape));
+    const convt::TensorView<const float, 4> rhs(w.data(), testutil::to_array<4>(d.p.rhs_shape));
+    auto opt = testutil::options_for<4>(d.p);
+    opt.num_threads = 1;
+    const auto base = convt::conv_transpose(lhs, rhs, testutil::to_array<2>(d.p.strides), testutil::padding_for(d.p), opt);
+    for (int threads : {2, 3, 4})
+      for (std::size_t ws : {std::size_t{1}, std::size_t{5000}, std::size_t{1} << 26}) {
+        opt.num_threads = threads;
+        opt.workspace_bytes = ws;
+        const auto got = convt::conv_transpose(lhs, rhs, testutil::to_array<2>(d.p.strides), testutil::padding_for(d.p), opt);
+        ASSERT_EQ(0, std::memcmp(got.data(), base.data(), sizeof(float) * static_cast<std::size_t>(base.size())))
+            << "threads " << threads << " workspace " << ws;
+      }
+  }
+  EXPECT_GE(compared, count / 5) << "too few rank-4 problems drawn";
+  std::printf("%lld problems compared bitwise\n", static_cast<long long>(compared));
+}
+
+}  // namespace
