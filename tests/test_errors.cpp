@@ -161,3 +161,33 @@ TEST(Errors, PlanInputShape) {
 }
 
 }  // namespace
+
+namespace {
+
+// An output too large to allocate is an Error, found before any work and
+// before the plan sizes anything by the image (a zero-stride input view makes
+// the huge input cost nothing).
+TEST(Errors, OutputTooLargeToAllocate) {
+  float one = 1.0f;
+  const index_t huge = index_t{1} << 40;
+  convt::TensorView<const float, 3> lhs(&one, {1, huge, 1}, {0, 0, 0});
+  convt::TensorView<const float, 3> rhs(&one, {1, 1, 1}, {0, 0, 0});
+  expect_error([&] { convt::conv_transpose(lhs, rhs, {4}, Padding::valid()); }, {"cannot allocate", "bytes"});
+  // Byte count itself overflowing int64.
+  expect_error([&] { convt::Tensor<double, 2>({index_t{1} << 31, index_t{1} << 30}); }, {"Tensor bytes", "overflows"});
+}
+
+// Negative strides are handled, not rejected: a flipped input view.
+TEST(Errors, NegativeInputStridesAreSupported) {
+  std::vector<float> x = {1, 2, 3, 4};
+  std::vector<float> w = {1, 10};
+  convt::TensorView<const float, 3> flipped(x.data() + 3, {1, 4, 1}, {4, -1, 1});
+  convt::TensorView<const float, 3> rhs(w.data(), {2, 1, 1});
+  const auto y = convt::conv_transpose(flipped, rhs, {1}, Padding::valid());
+  // Input read as [4, 3, 2, 1]; VALID k2 s1 pads (1, 1): y[q] = xp[q] + 10 xp[q + 1].
+  const float want[] = {40, 34, 23, 12, 1};
+  ASSERT_EQ(y.size(), 5);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(y(0, i, 0), want[i]) << i;
+}
+
+}  // namespace

@@ -3,11 +3,24 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
+
+// Exceptions, or (-fno-exceptions) a handler: see set_error_handler.
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+#define CONVT_HAS_EXCEPTIONS 1
+#define CONVT_TRY try
+#define CONVT_CATCH_ALLOCATION catch (const std::exception&)
+#else
+#define CONVT_HAS_EXCEPTIONS 0
+#define CONVT_TRY if (true)
+#define CONVT_CATCH_ALLOCATION else
+#endif
 
 namespace convt {
 
@@ -22,14 +35,43 @@ class Error : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/// Called with the message of every error in builds without exceptions
+/// (-fno-exceptions). It must not return; if it does, or none is set, the
+/// message goes to stderr and the program aborts.
+using ErrorHandler = void (*)(const char* message);
+
+namespace detail {
+inline ErrorHandler& error_handler_slot() noexcept {
+  static ErrorHandler handler = nullptr;
+  return handler;
+}
+}  // namespace detail
+
+/// Installs `handler` (see ErrorHandler); returns the previous one. Without
+/// exceptions this is how errors reach the program; with exceptions convt
+/// throws convt::Error and never calls it.
+inline ErrorHandler set_error_handler(ErrorHandler handler) noexcept {
+  ErrorHandler previous = detail::error_handler_slot();
+  detail::error_handler_slot() = handler;
+  return previous;
+}
+
 namespace detail {
 
-/// Builds an Error message from streamable parts and throws it.
+/// Builds an Error message from streamable parts and throws it (or, without
+/// exceptions, hands it to the error handler and aborts).
 template <class... Parts>
 [[noreturn]] void fail(const Parts&... parts) {
   std::ostringstream os;
   (os << ... << parts);
+#if CONVT_HAS_EXCEPTIONS
   throw Error(os.str());
+#else
+  const std::string message = os.str();
+  if (ErrorHandler handler = error_handler_slot()) handler(message.c_str());
+  std::fprintf(stderr, "convt error: %s\n", message.c_str());
+  std::abort();
+#endif
 }
 
 /// a * b, or an Error naming `what` when the product leaves int64.

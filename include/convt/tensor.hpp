@@ -120,7 +120,14 @@ class Tensor {
 
   explicit Tensor(const extents_type& shape) : shape_(shape) {
     detail::check_shape(shape, "Tensor shape");
-    data_.assign(static_cast<std::size_t>(detail::checked_product(shape, "Tensor size")), T{});
+    const index_t count = detail::checked_product(shape, "Tensor size");
+    const index_t bytes = detail::checked_mul(count, static_cast<index_t>(sizeof(T)), "Tensor bytes");
+    CONVT_TRY {
+      data_.assign(static_cast<std::size_t>(count), T{});
+    }
+    CONVT_CATCH_ALLOCATION {
+      detail::fail("Tensor: cannot allocate ", bytes, " bytes for shape ", detail::format_seq(shape));
+    }
   }
 
   T* data() noexcept { return data_.data(); }

@@ -90,12 +90,13 @@ class Engine final : public PlanBody<In, Out, Rank> {
     const Geometry<Rank>& g = this->geometry_;
     const auto lhs_stride = canonical_strides(lhs.strides(), g.layout.lhs);
     const auto out_stride = canonical_strides(out.strides(), g.layout.out);
-    if (out.size() == 0 || units_.empty()) return;
-    const int workers = static_cast<int>(std::min<index_t>(workers_, static_cast<index_t>(units_.size())));
+    const index_t units = units_end_.empty() ? 0 : units_end_.back();
+    if (out.size() == 0 || units == 0) return;
+    const int workers = static_cast<int>(std::min<index_t>(workers_, units));
     // Scratch is taken before any worker starts: nothing below throws.
     auto scratch = pool_.take([&] { return std::make_unique<Scratch>(split_.axes, workers_, worker_elements(), tile_rows_, max_taps_); });
-    parallel_for(static_cast<index_t>(units_.size()), workers, [&](index_t u, int w) {
-      const auto [gi, row0] = units_[static_cast<std::size_t>(u)];
+    parallel_for(units, workers, [&](index_t u, int w) {
+      const auto [gi, row0] = unit(u);
       const Group& grp = groups_[gi];
       const Phase<S>& ph = split_.phases[grp.phases.front()];
       const index_t rows = std::min(tile_rows_, ph.rows - row0);
@@ -335,20 +336,31 @@ class Engine final : public PlanBody<In, Out, Rank> {
     }
   }
 
+  // Work units are (group, tile) pairs numbered group by group; only the
+  // running unit counts are stored, so nothing grows with the image size.
+  // Tiles are multiples of the GEMM's register block, so a row's summation
+  // order never depends on the tiling.
   void make_units() {
-    // Work units: (phase, tile). Tiles are multiples of the GEMM's register
-    // block, so a row's summation order never depends on the tiling.
-    for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
-      const index_t rows = split_.phases[groups_[gi].phases.front()].rows;
-      for (index_t r = 0; r < rows; r += tile_rows_) units_.emplace_back(gi, r);
+    index_t total = 0;
+    for (const Group& grp : groups_) {
+      const index_t rows = split_.phases[grp.phases.front()].rows;
+      total = checked_add(total, (rows + tile_rows_ - 1) / tile_rows_, "work units");
+      units_end_.push_back(total);
     }
+  }
+
+  std::pair<std::size_t, index_t> unit(index_t u) const noexcept {
+    const auto it = std::upper_bound(units_end_.begin(), units_end_.end(), u);
+    const auto gi = static_cast<std::size_t>(it - units_end_.begin());
+    const index_t first = gi == 0 ? 0 : units_end_[gi - 1];
+    return {gi, (u - first) * tile_rows_};
   }
 
   static constexpr index_t kTileTargetBytes = CONVT_TILE_TARGET_BYTES;
 
   PhaseSplit<Rank> split_;
   int workers_;
-  std::vector<std::pair<std::size_t, index_t>> units_;
+  std::vector<index_t> units_end_;  // per group: units of this and earlier groups
   mutable ScratchPool<Scratch> pool_;
   Accumulator kind_;
   struct Group {

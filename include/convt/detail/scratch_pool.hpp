@@ -4,6 +4,7 @@
 // page faults. The pool holds one set per concurrent caller at most.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -44,21 +45,26 @@ class ScratchPool {
         return Lease(this, std::move(s));
       }
     }
-    return Lease(this, make());
+    std::unique_ptr<Scratch> fresh = make();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      free_.reserve(issued_ + 1);
+      ++issued_;
+    }
+    return Lease(this, std::move(fresh));
   }
 
  private:
   void give_back(std::unique_ptr<Scratch> s) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
-    try {
-      free_.push_back(std::move(s));
-    } catch (...) {
-      // Out of memory while returning: drop the set instead.
-    }
+    // Capacity for every set ever handed out was reserved in take(), so this
+    // push_back does not allocate and cannot throw.
+    free_.push_back(std::move(s));
   }
 
   std::mutex mutex_;
   std::vector<std::unique_ptr<Scratch>> free_;
+  std::size_t issued_ = 0;  // sets created; free_ has room for all of them
 };
 
 }  // namespace convt::detail
