@@ -197,6 +197,8 @@ TEST(Differential, BitwiseIdenticalAcrossThreadsAndCaps) {
         opt.num_threads = threads;
         opt.workspace_bytes = ws;
         const auto got = convt::conv_transpose(lhs, rhs, testutil::to_array<2>(d.p.strides), testutil::padding_for(d.p), opt);
+        ASSERT_EQ(got.size(), base.size());
+        if (base.size() == 0) continue;
         ASSERT_EQ(0, std::memcmp(got.data(), base.data(), sizeof(float) * static_cast<std::size_t>(base.size())))
             << "threads " << threads << " workspace " << ws;
       }

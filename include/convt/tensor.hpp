@@ -14,25 +14,26 @@ namespace convt {
 
 namespace detail {
 template <std::size_t Rank>
-std::array<index_t, Rank> row_major_strides(const std::array<index_t, Rank>& shape) {
-  std::array<index_t, Rank> strides{};
-  index_t s = 1;
-  for (std::size_t i = Rank; i-- > 0;) {
-    strides[i] = s;
-    // Products are validated by the caller (checked_product); an extent of 0
-    // keeps later strides meaningful.
-    s *= (shape[i] > 0 ? shape[i] : 1);
-  }
-  return strides;
-}
-
-template <std::size_t Rank>
 void check_shape(const std::array<index_t, Rank>& shape, const char* what) {
   for (std::size_t i = 0; i < Rank; ++i) {
     if (shape[i] < 0) fail(what, ": extent ", i, " is ", shape[i], "; extents must be >= 0");
   }
   index_t p = 1;
   for (std::size_t i = 0; i < Rank; ++i) p = checked_mul(p, shape[i] > 0 ? shape[i] : 1, what);
+}
+
+/// Row-major strides of a validated shape (an extent of 0 counts as 1, so
+/// later strides stay meaningful).
+template <std::size_t Rank>
+std::array<index_t, Rank> row_major_strides(const std::array<index_t, Rank>& shape, const char* what) {
+  check_shape(shape, what);
+  std::array<index_t, Rank> strides{};
+  index_t s = 1;
+  for (std::size_t i = Rank; i-- > 0;) {
+    strides[i] = s;
+    s *= (shape[i] > 0 ? shape[i] : 1);
+  }
+  return strides;
 }
 }  // namespace detail
 
@@ -54,8 +55,7 @@ class TensorView {
 
   /// Row-major contiguous view of `shape`.
   TensorView(T* data, const extents_type& shape)
-      : data_(data), shape_(shape), strides_(detail::row_major_strides(shape)) {
-    detail::check_shape(shape, "TensorView shape");
+      : data_(data), shape_(shape), strides_(detail::row_major_strides(shape, "TensorView shape")) {
     check_data();
   }
 

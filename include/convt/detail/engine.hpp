@@ -100,7 +100,9 @@ class Engine final : public PlanBody<In, Out, Rank> {
       const Group& grp = groups_[gi];
       const Phase<S>& ph = split_.phases[grp.phases.front()];
       const index_t rows = std::min(tile_rows_, ph.rows - row0);
-      if (ph.depth == 0) {
+      if (ph.depth == 0 || lhs.size() == 0) {
+        // No tap, or no input element (the view's data may then be null):
+        // every output of these phases is zero.
         for (std::size_t p : grp.phases) {
           zero_tile<Rank>(split_, split_.phases[p], row0, rows, g.out_features, out.data(), out_stride);
         }
@@ -189,7 +191,10 @@ class Engine final : public PlanBody<In, Out, Rank> {
   void pack_kernel(const TensorView<const In, Rank>& rhs) {
     const Geometry<Rank>& g = this->geometry_;
     const CanonicalKernel<Rank> k = canonical_kernel(rhs, g.layout, g.transpose_kernel);
-    const In* base = rhs.data() + k.base_offset;
+    // An empty kernel (some extent 0) contributes nothing: its packed
+    // matrices stay zero and its (possibly null) data is never touched.
+    const bool empty_kernel = rhs.size() == 0;
+    const In* base = empty_kernel ? nullptr : rhs.data() + k.base_offset;
     const index_t O = g.out_features;
     const index_t C = g.in_features;
     std::vector<Acc> rows;
@@ -197,7 +202,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
       const index_t depth = split_.phases[grp.phases.front()].depth;
       const index_t cols = O * static_cast<index_t>(grp.phases.size());
       rows.assign(static_cast<std::size_t>(depth * cols), Acc(0));
-      for (std::size_t m = 0; m < grp.phases.size(); ++m) {
+      for (std::size_t m = 0; m < grp.phases.size() && !empty_kernel; ++m) {
         const Phase<S>& ph = split_.phases[grp.phases[m]];
         std::array<std::size_t, S> j{};
         for (index_t tap = 0; tap < ph.taps; ++tap) {
