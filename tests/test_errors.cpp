@@ -177,6 +177,30 @@ TEST(Errors, OutputTooLargeToAllocate) {
   expect_error([&] { convt::Tensor<double, 2>({index_t{1} << 31, index_t{1} << 30}); }, {"Tensor bytes", "overflows"});
 }
 
+// Found by the fuzzer: an empty operand whose other extents multiply past
+// int64 was accepted by conv_transpose_shape but cannot be viewed; both now
+// apply the same rule.
+TEST(Errors, EmptyOperandWithHugeExtents) {
+  expect_error([&] { convt::conv_transpose_shape<3>({0, 3, 3363818036970565292}, {1, 1, 1}, {1}, Padding::valid()); },
+               {"lhs", "overflows"});
+  expect_error([&] { convt::conv_transpose_shape<3>({1, 1, 1}, {0, index_t{1} << 40, index_t{1} << 40}, {1}, Padding::valid()); },
+               {"rhs", "overflows"});
+}
+
+// Found by the fuzzer: huge strides made the plan enumerate min(stride,
+// output) phases. Only phases that own a kernel tap are kept now, so a plan
+// for a 2^40 stride is as small as its kernel.
+TEST(Errors, HugeStrideMakesASmallPlan) {
+  std::vector<float> w = {1, 2};
+  convt::TensorView<const float, 3> rhs(w.data(), {2, 1, 1});
+  const auto plan = convt::make_plan(rhs, {1, 3, 1}, {index_t{1} << 40}, Padding::valid());
+  EXPECT_EQ(plan.output_shape()[1], 3 * (index_t{1} << 40));
+  EXPECT_LT(plan.packed_kernel_bytes(), 1024u);
+  // A zero batch gives an empty output: no phases at all.
+  const auto empty = convt::make_plan(rhs, {0, 3, 1}, {index_t{1} << 40}, Padding::valid());
+  EXPECT_EQ(empty.output_shape()[0], 0);
+}
+
 // Negative strides are handled, not rejected: a flipped input view.
 TEST(Errors, NegativeInputStridesAreSupported) {
   std::vector<float> x = {1, 2, 3, 4};

@@ -90,8 +90,11 @@ class Engine final : public PlanBody<In, Out, Rank> {
     const Geometry<Rank>& g = this->geometry_;
     const auto lhs_stride = canonical_strides(lhs.strides(), g.layout.lhs);
     const auto out_stride = canonical_strides(out.strides(), g.layout.out);
+    if (out.size() == 0) return;
+    // Outputs that no phase covers (reached by no tap) are zeros.
+    if (split_.zero_fill) fill_zero(out);
     const index_t units = units_end_.empty() ? 0 : units_end_.back();
-    if (out.size() == 0 || units == 0) return;
+    if (units == 0) return;
     const int workers = static_cast<int>(std::min<index_t>(workers_, units));
     // Scratch is taken before any worker starts: nothing below throws.
     auto scratch = pool_.take([&] { return std::make_unique<Scratch>(split_.axes, workers_, worker_elements(), tile_rows_, max_taps_); });

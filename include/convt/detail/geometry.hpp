@@ -33,12 +33,16 @@ struct Geometry {
   std::array<index_t, S> out{};       // output spatial extents
 };
 
+/// Extents >= 0, and the product of the extents (empty ones counted as 1)
+/// within int64 — the rule TensorView and Tensor apply, so every shape
+/// accepted here can also be viewed and allocated.
 template <std::size_t Rank>
 void check_operand_shape(const std::array<index_t, Rank>& shape, const char* name) {
   for (std::size_t i = 0; i < Rank; ++i) {
     if (shape[i] < 0) fail(name, " shape ", format_seq(shape), ": extent ", i, " is negative");
   }
-  checked_product(shape, name);
+  index_t p = 1;
+  for (index_t e : shape) p = checked_mul(p, e > 0 ? e : 1, name);
 }
 
 template <std::size_t Rank>
@@ -98,7 +102,7 @@ Geometry<Rank> resolve_geometry(const std::array<index_t, Rank>& lhs_shape, cons
   g.out_shape[L.out[0]] = g.batch;
   g.out_shape[L.out[1]] = g.out_features;
   for (std::size_t d = 0; d < S; ++d) g.out_shape[L.out[2 + d]] = g.out[d];
-  checked_product(g.out_shape, "output size");
+  check_operand_shape(g.out_shape, "output");
   return g;
 }
 

@@ -11,6 +11,7 @@
 
 #include "convt/detail/im2col.hpp"
 #include "convt/detail/phases.hpp"
+#include "convt/tensor.hpp"
 #include "convt/types.hpp"
 
 // Eigen's packet types carry vector attributes that GCC reports as ignored
@@ -21,6 +22,34 @@
 #endif
 
 namespace convt::detail {
+
+/// Writes zeros to every element of `out` (any strides, innermost
+/// dimension in the inner loop).
+template <class Out, std::size_t Rank>
+void fill_zero(const TensorView<Out, Rank>& out) {
+  if (out.size() == 0) return;
+  if constexpr (Rank == 0) {
+    *out.data() = Out(0);
+  } else {
+    std::array<index_t, Rank> idx{};
+    const index_t inner = out.shape()[Rank - 1];
+    const index_t inner_stride = out.strides()[Rank - 1];
+    while (true) {
+      index_t off = 0;
+      for (std::size_t d = 0; d + 1 < Rank; ++d) off += idx[d] * out.strides()[d];
+      Out* p = out.data() + off;
+      for (index_t i = 0; i < inner; ++i) p[i * inner_stride] = Out(0);
+      std::size_t d = Rank - 1;
+      while (d > 0) {
+        --d;
+        if (++idx[d] < out.shape()[d]) break;
+        idx[d] = 0;
+        if (d == 0) return;
+      }
+      if (Rank == 1) return;
+    }
+  }
+}
 
 /// Output rows of a phase that no kernel tap reaches: zeros.
 template <std::size_t Rank, class Out>

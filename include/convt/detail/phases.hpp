@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstddef>
+#include <map>
 #include <vector>
 
 #include "convt/detail/geometry.hpp"
@@ -38,7 +39,8 @@ struct AxisPhases {
   index_t step = 1;
   index_t divisor = 1;
   index_t in = 0;
-  std::vector<AxisPhase> phases;
+  std::vector<AxisPhase> phases;  // the phases some tap reaches
+  bool tapless = false;           // some output positions are reached by no tap
 };
 
 inline index_t floor_mod(index_t a, index_t m) {
@@ -61,28 +63,34 @@ inline AxisPhases split_axis(index_t in, index_t kernel, index_t stride, index_t
       ph.offsets.push_back(checked_sub(checked_mul(k, dilation, "tap offset"), lo, "tap offset"));
     }
     mark_consecutive(ph);
-    if (out > 0) ax.phases.push_back(std::move(ph));
+    if (out > 0 && kernel > 0) ax.phases.push_back(std::move(ph));
+    ax.tapless = out > 0 && kernel == 0;
     return ax;
   }
   ax.step = stride;
   ax.divisor = 1;
+  // Tap k of output phi + s*t reads dilated position phi + s*t + k*r - lo, a
+  // real input element iff phi == (lo - k*r) mod s: each tap belongs to one
+  // phase. Only phases that own a tap are kept (at most `kernel` of them, so
+  // nothing here grows with the stride or the image); the rest are zeros.
   const index_t num_phases = stride < out ? stride : out;
-  for (index_t phi = 0; phi < num_phases; ++phi) {
-    AxisPhase ph;
+  std::map<index_t, AxisPhase> owned;
+  for (index_t k = 0; k < kernel; ++k) {
+    const index_t kr = checked_mul(k, dilation, "tap offset");
+    const index_t phi = floor_mod(checked_sub(lo, kr, "tap offset"), stride);
+    if (phi >= num_phases) continue;
+    const index_t pos = checked_sub(checked_add(phi, kr, "tap offset"), lo, "tap offset");
+    AxisPhase& ph = owned[phi];
+    ph.taps.push_back(k);
+    ph.offsets.push_back(pos / stride);  // exact: pos is a multiple of s
+  }
+  for (auto& [phi, ph] : owned) {
     ph.first = phi;
     ph.count = (out - phi - 1) / stride + 1;
-    for (index_t k = 0; k < kernel; ++k) {
-      // Tap k of output phi + s*t reads dilated position phi + s*t + k*r - lo,
-      // a real input element iff that is a multiple of s.
-      const index_t pos = checked_sub(checked_add(phi, checked_mul(k, dilation, "tap offset"), "tap offset"), lo,
-                                      "tap offset");
-      if (floor_mod(pos, stride) != 0) continue;
-      ph.taps.push_back(k);
-      ph.offsets.push_back((pos - floor_mod(pos, stride)) / stride);
-    }
     mark_consecutive(ph);
     ax.phases.push_back(std::move(ph));
   }
+  ax.tapless = static_cast<index_t>(ax.phases.size()) < num_phases;
   return ax;
 }
 
@@ -101,17 +109,31 @@ struct PhaseSplit {
   std::array<AxisPhases, S> axes;
   std::vector<Phase<S>> phases;
   index_t max_depth = 0;
+  /// Some outputs belong to no phase (reached by no tap, or the kernel or
+  /// input is empty): the output is zero-filled before the phases run.
+  bool zero_fill = false;
 };
 
 template <std::size_t Rank>
 PhaseSplit<Rank> split_phases(const Geometry<Rank>& g, Lowering lowering) {
   constexpr std::size_t S = Rank - 2;
   PhaseSplit<Rank> split;
+  bool empty_out = g.batch == 0 || g.out_features == 0;
+  bool empty_in = g.in_features == 0;
+  for (std::size_t d = 0; d < S; ++d) {
+    empty_out = empty_out || g.out[d] == 0;
+    empty_in = empty_in || g.in[d] == 0 || g.kernel[d] == 0;
+  }
+  if (empty_out) return split;  // nothing to write
+  if (empty_in) {               // an empty sum everywhere
+    split.zero_fill = true;
+    return split;
+  }
   for (std::size_t d = 0; d < S; ++d) {
     split.axes[d] = split_axis(g.in[d], g.kernel[d], g.stride[d], g.dilation[d], g.pad[d].first, g.out[d], lowering);
-    if (split.axes[d].phases.empty()) return split;  // empty output: no phase
+    split.zero_fill = split.zero_fill || split.axes[d].tapless;
+    if (split.axes[d].phases.empty()) return split;  // no tap reaches any output
   }
-  if (g.batch == 0 || g.out_features == 0) return split;
   std::array<std::size_t, S> idx{};
   while (true) {
     Phase<S> ph;
