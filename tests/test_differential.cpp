@@ -15,16 +15,15 @@
 
 namespace {
 
-enum class Kind { F32, F64, I8toI32, C64, BF16toF32 };
+// Every element type and preferred type. The first five run at every rank;
+// the rest (kFirstRank4Only on) at rank 4 only, to bound compile time.
+enum class Kind { F32, F64, I8toI32, C64, BF16toF32, F16, BF16, C128, C64toC128, F32toF64, I8, I16, I32, I64, U8, U8toI16, I16toI64 };
+constexpr int kKinds = 17;
+constexpr int kFirstRank4Only = 5;
 const char* kind_name(Kind k) {
-  switch (k) {
-    case Kind::F32: return "f32";
-    case Kind::F64: return "f64";
-    case Kind::I8toI32: return "i8i32";
-    case Kind::C64: return "c64";
-    case Kind::BF16toF32: return "bf16f32";
-  }
-  return "?";
+  static const char* names[] = {"f32", "f64", "i8i32", "c64", "bf16f32", "f16", "bf16", "c128", "c64c128",
+                                "f32f64", "i8", "i16", "i32", "i64", "u8", "u8i16", "i16i64"};
+  return names[static_cast<int>(k)];
 }
 
 struct Drawn {
@@ -92,7 +91,8 @@ Drawn draw(std::uint64_t seed) {
   if (p.padding == "EXPLICIT") {
     for (std::size_t i = 0; i < nsp; ++i) p.pads.emplace_back(pick(-4, 6), pick(-4, 6));
   }
-  d.kind = static_cast<Kind>(pick(0, 4));
+  d.kind = static_cast<Kind>(pick(0, kKinds - 1));
+  if (nsp != 2 && static_cast<int>(d.kind) >= kFirstRank4Only) d.kind = static_cast<Kind>(pick(0, kFirstRank4Only - 1));
   d.threads = static_cast<int>(pick(1, 4));
   const std::size_t caps[] = {1, 4096, std::size_t{16} << 20};
   d.workspace = caps[pick(0, 2)];
@@ -131,6 +131,25 @@ void run(const Drawn& d) {
     case Kind::I8toI32: testutil::check<Rank, std::int8_t, std::int32_t>(d.p, opt, 3, d.strided); break;
     case Kind::C64: testutil::check<Rank, std::complex<float>>(d.p, opt, 4, d.strided); break;
     case Kind::BF16toF32: testutil::check<Rank, Eigen::bfloat16, float>(d.p, opt, 5, d.strided); break;
+    default:
+      if constexpr (Rank == 4) {
+        switch (d.kind) {
+          case Kind::F16: testutil::check<4, Eigen::half, void, float>(d.p, opt, 6, d.strided); break;
+          case Kind::BF16: testutil::check<4, Eigen::bfloat16, void, float>(d.p, opt, 7, d.strided); break;
+          case Kind::C128: testutil::check<4, std::complex<double>>(d.p, opt, 8, d.strided); break;
+          case Kind::C64toC128: testutil::check<4, std::complex<float>, std::complex<double>>(d.p, opt, 9, d.strided); break;
+          case Kind::F32toF64: testutil::check<4, float, double>(d.p, opt, 10, d.strided); break;
+          case Kind::I8: testutil::check<4, std::int8_t>(d.p, opt, 11, d.strided); break;
+          case Kind::I16: testutil::check<4, std::int16_t>(d.p, opt, 12, d.strided); break;
+          case Kind::I32: testutil::check<4, std::int32_t>(d.p, opt, 13, d.strided); break;
+          case Kind::I64: testutil::check<4, std::int64_t>(d.p, opt, 14, d.strided); break;
+          case Kind::U8: testutil::check<4, std::uint8_t>(d.p, opt, 15, d.strided); break;
+          case Kind::U8toI16: testutil::check<4, std::uint8_t, std::int16_t>(d.p, opt, 16, d.strided); break;
+          case Kind::I16toI64: testutil::check<4, std::int16_t, std::int64_t>(d.p, opt, 17, d.strided); break;
+          default: break;
+        }
+      }
+      break;
   }
 }
 
