@@ -34,12 +34,9 @@ Tensor<detail::result_t<std::remove_const_t<L>, Out>, Rank> conv_transpose(
     const Padding& padding, const ConvTransposeOptions<Rank - 2>& options = {}) {
   static_assert(std::is_same_v<std::remove_const_t<L>, std::remove_const_t<R>>,
                 "convt::conv_transpose: lhs and rhs must have the same element type (as in JAX)");
-  // The output first: a result too large to allocate fails before any work.
-  Tensor<detail::result_t<std::remove_const_t<L>, Out>, Rank> out(
-      conv_transpose_shape<Rank>(lhs.shape(), rhs.shape(), strides, padding, options));
-  const auto plan = make_plan<Out>(rhs, lhs.shape(), strides, padding, options);
-  plan.run(lhs, out.view());
-  return out;
+  // The plan is bounded by the kernel; the output it allocates is checked
+  // (a result too large to allocate is an Error) before any computation.
+  return make_plan<Out>(rhs, lhs.shape(), strides, padding, options)(lhs);
 }
 
 /// As conv_transpose, writing into `out` (any strides; the shape must equal

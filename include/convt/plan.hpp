@@ -45,14 +45,14 @@ class Plan {
     detail::check_shape_equal(out.shape(), output_shape(), "out", "out must have the plan's output_shape()");
     detail::check_unique_mapping(out);
     detail::check_no_overlap(out, lhs, "lhs");
-    body_->run(lhs, out);
+    body_->run(lhs, out, false);
   }
 
   /// Computes into a new row-major tensor.
   Tensor<Out, Rank> operator()(TensorView<const In, Rank> lhs) const {
     detail::check_shape_equal(lhs.shape(), input_shape(), "lhs", "the plan was made for that input shape");
     Tensor<Out, Rank> out(output_shape());
-    body_->run(lhs, out.view());
+    body_->run(lhs, out.view(), true);
     return out;
   }
 

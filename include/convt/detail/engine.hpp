@@ -32,7 +32,9 @@ template <class In, class Out, std::size_t Rank>
 class PlanBody {
  public:
   virtual ~PlanBody() = default;
-  virtual void run(TensorView<const In, Rank> lhs, TensorView<Out, Rank> out) const = 0;
+  /// `out_is_zero`: `out` already holds zeros (a fresh Tensor), so outputs
+  /// no tap reaches need not be written.
+  virtual void run(TensorView<const In, Rank> lhs, TensorView<Out, Rank> out, bool out_is_zero) const = 0;
   virtual Accumulator accumulator() const noexcept = 0;
   virtual std::size_t packed_kernel_bytes() const noexcept = 0;
   virtual std::size_t workspace_bytes() const noexcept = 0;
@@ -86,13 +88,24 @@ class Engine final : public PlanBody<In, Out, Rank> {
     return static_cast<std::size_t>(workers_) * static_cast<std::size_t>(worker_elements()) * sizeof(Acc);
   }
 
-  void run(TensorView<const In, Rank> lhs, TensorView<Out, Rank> out) const override {
+  void run(TensorView<const In, Rank> lhs, TensorView<Out, Rank> out, bool out_is_zero) const override {
     const Geometry<Rank>& g = this->geometry_;
     const auto lhs_stride = canonical_strides(lhs.strides(), g.layout.lhs);
     const auto out_stride = canonical_strides(out.strides(), g.layout.out);
     if (out.size() == 0) return;
     // Outputs that no phase covers (reached by no tap) are zeros.
-    if (split_.zero_fill) fill_zero(out);
+    if (split_.zero_fill && !out_is_zero) {
+      // Split the zero fill along the output's longest dimension.
+      std::size_t dim = 0;
+      for (std::size_t d = 1; d < Rank; ++d) {
+        if (out.shape()[d] > out.shape()[dim]) dim = d;
+      }
+      auto slice_shape = out.shape();
+      slice_shape[dim] = 1;
+      parallel_for(out.shape()[dim], workers_, [&](index_t i, int) {
+        fill_zero(TensorView<Out, Rank>(out.data() + i * out.strides()[dim], slice_shape, out.strides()));
+      });
+    }
     const index_t units = units_end_.empty() ? 0 : units_end_.back();
     if (units == 0) return;
     const int workers = static_cast<int>(std::min<index_t>(workers_, units));
@@ -255,7 +268,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
     // tile behind the other. If splitting the tallest group into exactly one
     // tile per worker finishes sooner (taller tiles, up to 4x, within the
     // workspace cap), use that.
-    if (workers_ > 1) {
+    if (workers_ > 1 && total_units(rows) <= kUnitsPerWorker * workers_) {
       const index_t even = (most_rows + workers_ - 1) / workers_;
       const index_t balanced = (even + block - 1) / block * block;
       if (balanced > rows && balanced <= 4 * rows && (per_row == 0 || balanced <= std::max(block, budget / per_row)) &&
@@ -264,6 +277,12 @@ class Engine final : public PlanBody<In, Out, Rank> {
       }
     }
     tile_rows_ = rows;
+  }
+
+  index_t total_units(index_t tile) const {
+    index_t n = 0;
+    for (const Group& grp : groups_) n += (split_.phases[grp.phases.front()].rows + tile - 1) / tile;
+    return n;
   }
 
   // Rows the busiest worker processes when units of `tile` rows are handed
@@ -376,6 +395,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
     PackedMatrix<Acc> packed;         // [depth x (members * O)]
   };
   static constexpr index_t kGroupColumns = 256;
+  // Only problems with at most this many units per worker are rebalanced.
+  static constexpr index_t kUnitsPerWorker = 8;
 
   std::vector<Group> groups_;
   index_t max_group_cols_ = 1;
