@@ -2,9 +2,12 @@
 # convt's whole test suite, from a fresh Debian 12 machine:
 #   installs what is missing (apt-get, as root or through sudo), then
 #   1. configures, builds (g++, warnings as errors) and runs every ctest test;
-#   2. builds and runs it again with clang (warnings as errors);
-#   3. installs convt to a prefix and builds a consumer with find_package,
-#      and another with add_subdirectory;
+#   2. builds the API reference (doxygen), then builds and runs the suite
+#      again with clang (warnings as errors);
+#   3. installs convt to a prefix and builds a consumer every way a project
+#      can take it (tests/consumer/run.sh): find_package (and refuses an
+#      incompatible version), add_subdirectory, FetchContent, vendored
+#      headers, pkg-config;
 #   4. runs the suite under clang's AddressSanitizer + UndefinedBehaviorSanitizer,
 #      the threaded tests under ThreadSanitizer, and the libFuzzer target for
 #      CONVT_FUZZ_SECONDS (default 60) from the committed seed corpus.
@@ -14,44 +17,29 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_root=${BUILD_ROOT:-$root/build-test}
 jobs=$(nproc 2>/dev/null || echo 2)
 
-packages=(cmake make g++ clang libclang-rt-14-dev libeigen3-dev libgtest-dev libbenchmark-dev
-          libdnnl-dev libxnnpack-dev libpthreadpool-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  install_line="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
-  if [ "$(id -u)" = 0 ]; then
-    sh -c "$install_line"
-  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    sudo sh -c "$install_line"
-  else
-    echo "convt: missing packages: ${missing[*]}" >&2
-    echo "install them with:  sudo sh -c '$install_line'" >&2
-    exit 1
-  fi
-fi
+# shellcheck source=scripts/deps.sh
+source "$root/scripts/deps.sh"
+convt_ensure_packages cmake make g++ clang libclang-rt-14-dev libeigen3-dev libgtest-dev libbenchmark-dev \
+  libcli11-dev libstb-dev pkg-config doxygen libdnnl-dev libxnnpack-dev libpthreadpool-dev
 
 echo "== g++: configure, build, test"
 cmake -S "$root" -B "$build_root/gcc" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DCONVT_WERROR=ON
 cmake --build "$build_root/gcc" -j "$jobs"
 ctest --test-dir "$build_root/gcc" --output-on-failure -j "$jobs"
+echo "== API reference (doxygen; an undocumented public declaration fails)"
+cmake --build "$build_root/gcc" --target docs
 
 echo "== clang: configure, build, test"
 cmake -S "$root" -B "$build_root/clang" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DCONVT_WERROR=ON
 cmake --build "$build_root/clang" -j "$jobs"
 ctest --test-dir "$build_root/clang" --output-on-failure -j "$jobs"
 
-echo "== packaging: install + find_package, add_subdirectory"
+echo "== packaging: install; find_package, add_subdirectory, FetchContent, vendoring, pkg-config consumers"
 rm -rf "$build_root/prefix"
 cmake --install "$build_root/gcc" --prefix "$build_root/prefix"
-cmake -S "$root/tests/consumer" -B "$build_root/consumer-installed" -DCMAKE_PREFIX_PATH="$build_root/prefix"
-cmake --build "$build_root/consumer-installed" -j "$jobs"
-"$build_root/consumer-installed/consumer"
-cmake -S "$root/tests/consumer" -B "$build_root/consumer-subdir" -DCONVT_SOURCE_DIR="$root"
-cmake --build "$build_root/consumer-subdir" -j "$jobs"
-"$build_root/consumer-subdir/consumer"
+test -x "$build_root/prefix/bin/convt-npy"
+"$root/tests/consumer/run.sh" "$root" "$build_root/prefix" "$build_root/consumers"
+
 echo "== clang AddressSanitizer + UndefinedBehaviorSanitizer: build, test"
 # Left out here, because ASan replaces what they observe: the 4 GiB
 # peak-memory test (shadow memory and ASan's allocator change the peak) and

@@ -16,9 +16,9 @@ namespace convt {
 /// rhs the output-feature 'O' and input-feature 'I' axes; every other letter is
 /// a spatial axis and must appear in all three strings.
 struct DimensionNumbers {
-  std::string lhs;
-  std::string rhs;
-  std::string out;
+  std::string lhs;  ///< input layout, e.g. "NHWC"
+  std::string rhs;  ///< kernel layout, e.g. "HWIO"
+  std::string out;  ///< output layout, e.g. "NHWC"
 };
 
 /// JAX's defaults for `conv_transpose` (ranks 2–5); no default exists for

@@ -16,15 +16,26 @@ namespace convt {
 /// spatial dimension (negative values crop).
 class Padding {
  public:
-  enum class Kind { Same, Valid, Explicit };
+  /// Which of JAX's three padding forms this is.
+  enum class Kind {
+    Same,      ///< 'SAME': output extent = input extent x stride
+    Valid,     ///< 'VALID': every kernel tap sees the whole dilated input
+    Explicit,  ///< explicit (lo, hi) pairs
+  };
 
+  /// JAX's padding='SAME'.
   static Padding same() { return Padding(Kind::Same, {}); }
+  /// JAX's padding='VALID'.
   static Padding valid() { return Padding(Kind::Valid, {}); }
+  /// JAX's padding=[(lo, hi), ...]: one pair per spatial dimension, in rhs
+  /// order; negative values crop.
   static Padding explicit_pads(std::vector<std::pair<index_t, index_t>> pads) {
     return Padding(Kind::Explicit, std::move(pads));
   }
 
+  /// The form of this padding.
   Kind kind() const noexcept { return kind_; }
+  /// The explicit pairs (empty for SAME and VALID).
   const std::vector<std::pair<index_t, index_t>>& pads() const noexcept { return pads_; }
 
  private:

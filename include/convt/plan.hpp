@@ -24,8 +24,9 @@ namespace convt {
 template <class In, class Out, std::size_t Rank>
 class Plan {
  public:
-  using input_type = In;
-  using result_type = Out;
+  using input_type = In;    ///< element type of lhs and rhs
+  using result_type = Out;  ///< element type of the output
+  /// Rank of the operands.
   static constexpr std::size_t rank() noexcept { return Rank; }
 
   /// Shape of the output, in the output layout.
@@ -56,6 +57,7 @@ class Plan {
     return out;
   }
 
+  /// Made by make_plan; not meant to be called directly.
   explicit Plan(std::shared_ptr<const detail::PlanBody<In, Out, Rank>> body) : body_(std::move(body)) {}
 
  private:
@@ -108,16 +110,19 @@ constexpr void check_types() {
 }  // namespace detail
 
 /// Prepares conv_transpose(lhs, rhs, ...) for inputs of shape `lhs_shape`.
-/// The kernel is converted and packed now; `rhs` is not referenced later.
-template <class Out = void, class R, std::size_t Rank>
-Plan<std::remove_const_t<R>, detail::result_t<std::remove_const_t<R>, Out>, Rank> make_plan(
-    TensorView<R, Rank> rhs, const std::array<index_t, Rank>& lhs_shape, const std::array<index_t, Rank - 2>& strides,
-    const Padding& padding, const ConvTransposeOptions<Rank - 2>& options = {}) {
-  using In = std::remove_const_t<R>;
+/// `rhs` is a TensorView or a Tensor. The kernel is converted and packed now;
+/// `rhs` is not referenced later.
+template <class Out = void, class R, class RV = detail::view_t<const R>, std::size_t Rank = RV::rank(),
+          class In = typename RV::value_type>
+Plan<In, detail::result_t<In, Out>, Rank> make_plan(const R& rhs, const std::array<index_t, Rank>& lhs_shape,
+                                                    const std::array<index_t, Rank - 2>& strides,
+                                                    const Padding& padding,
+                                                    const ConvTransposeOptions<Rank - 2>& options = {}) {
   using Res = detail::result_t<In, Out>;
   detail::check_types<In, Res>();
-  auto g = detail::resolve_geometry<Rank>(lhs_shape, rhs.shape(), strides, padding, options);
-  return Plan<In, Res, Rank>(detail::make_body<In, Res, Rank>(std::move(g), TensorView<const In, Rank>(rhs), options));
+  const TensorView<const In, Rank> rhs_view = as_view(rhs);
+  auto g = detail::resolve_geometry<Rank>(lhs_shape, rhs_view.shape(), strides, padding, options);
+  return Plan<In, Res, Rank>(detail::make_body<In, Res, Rank>(std::move(g), rhs_view, options));
 }
 
 }  // namespace convt

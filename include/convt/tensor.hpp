@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "convt/error.hpp"
@@ -44,13 +45,15 @@ std::array<index_t, Rank> row_major_strides(const std::array<index_t, Rank>& sha
 template <class T, std::size_t Rank>
 class TensorView {
  public:
-  using element_type = T;
-  using value_type = std::remove_cv_t<T>;
-  using extents_type = std::array<index_t, Rank>;
-  using strides_type = std::array<index_t, Rank>;
+  using element_type = T;                         ///< T, possibly const
+  using value_type = std::remove_cv_t<T>;         ///< T without const
+  using extents_type = std::array<index_t, Rank>;  ///< the shape
+  using strides_type = std::array<index_t, Rank>;  ///< element strides
 
+  /// Number of dimensions.
   static constexpr std::size_t rank() noexcept { return Rank; }
 
+  /// An empty view (no data, all extents 0).
   TensorView() noexcept : data_(nullptr), shape_{}, strides_{} {}
 
   /// Row-major contiguous view of `shape`.
@@ -71,10 +74,15 @@ class TensorView {
   TensorView(const TensorView<U, Rank>& other) noexcept  // NOLINT(google-explicit-constructor)
       : data_(other.data()), shape_(other.shape()), strides_(other.strides()) {}
 
+  /// Address of element (0, ..., 0).
   T* data() const noexcept { return data_; }
+  /// The extents.
   const extents_type& shape() const noexcept { return shape_; }
+  /// The element strides.
   const strides_type& strides() const noexcept { return strides_; }
+  /// Extent of dimension i.
   index_t extent(std::size_t i) const noexcept { return shape_[i]; }
+  /// Stride (in elements) of dimension i.
   index_t stride(std::size_t i) const noexcept { return strides_[i]; }
 
   /// Number of elements (product of extents).
@@ -83,8 +91,10 @@ class TensorView {
     for (index_t e : shape_) p *= e;
     return p;
   }
+  /// True when some extent is 0.
   bool empty() const noexcept { return size() == 0; }
 
+  /// Element (idx...); no bounds check.
   template <class... I>
   T& operator()(I... idx) const noexcept {
     static_assert(sizeof...(I) == Rank, "TensorView::operator(): one index per dimension");
@@ -111,13 +121,17 @@ class TensorView {
 template <class T, std::size_t Rank>
 class Tensor {
  public:
-  using value_type = T;
-  using extents_type = std::array<index_t, Rank>;
+  using value_type = T;                            ///< element type
+  using extents_type = std::array<index_t, Rank>;  ///< the shape
 
+  /// Number of dimensions.
   static constexpr std::size_t rank() noexcept { return Rank; }
 
+  /// An empty tensor (all extents 0).
   Tensor() : shape_{} {}
 
+  /// A zero-filled tensor of `shape`; Error if the shape is invalid or the
+  /// memory cannot be allocated.
   explicit Tensor(const extents_type& shape) : shape_(shape) {
     detail::check_shape(shape, "Tensor shape");
     const index_t count = detail::checked_product(shape, "Tensor size");
@@ -130,21 +144,32 @@ class Tensor {
     }
   }
 
+  /// The row-major storage.
   T* data() noexcept { return data_.data(); }
+  /// The row-major storage.
   const T* data() const noexcept { return data_.data(); }
+  /// The extents.
   const extents_type& shape() const noexcept { return shape_; }
+  /// Extent of dimension i.
   index_t extent(std::size_t i) const noexcept { return shape_[i]; }
+  /// Number of elements.
   index_t size() const noexcept { return static_cast<index_t>(data_.size()); }
 
+  /// A writable view of the whole tensor.
   TensorView<T, Rank> view() noexcept { return TensorView<T, Rank>(data(), shape_); }
+  /// A read-only view of the whole tensor.
   TensorView<const T, Rank> view() const noexcept { return TensorView<const T, Rank>(data(), shape_); }
+  /// Same as view().
   operator TensorView<T, Rank>() noexcept { return view(); }              // NOLINT
+  /// Same as view().
   operator TensorView<const T, Rank>() const noexcept { return view(); }  // NOLINT
 
+  /// Element (idx...); no bounds check.
   template <class... I>
   T& operator()(I... idx) noexcept {
     return view()(idx...);
   }
+  /// Element (idx...); no bounds check.
   template <class... I>
   const T& operator()(I... idx) const noexcept {
     return view()(idx...);
@@ -154,5 +179,26 @@ class Tensor {
   extents_type shape_;
   std::vector<T> data_;
 };
+
+/// The view of a TensorView (itself) or of a Tensor (mutable or const, as the
+/// Tensor is): lets every entry point take either.
+template <class T, std::size_t Rank>
+TensorView<T, Rank> as_view(TensorView<T, Rank> v) noexcept {
+  return v;
+}
+template <class T, std::size_t Rank>
+TensorView<T, Rank> as_view(Tensor<T, Rank>& t) noexcept {
+  return t.view();
+}
+template <class T, std::size_t Rank>
+TensorView<const T, Rank> as_view(const Tensor<T, Rank>& t) noexcept {
+  return t.view();
+}
+
+namespace detail {
+/// The view type `as_view` gives for an argument of type X (SFINAE-friendly).
+template <class X>
+using view_t = decltype(as_view(std::declval<X&>()));
+}  // namespace detail
 
 }  // namespace convt

@@ -27,15 +27,19 @@ constexpr Precision combine_precision(Precision lhs, Precision rhs) noexcept {
 
 /// `options.precision` accepts a Precision or a (lhs, rhs) pair, like JAX.
 struct PrecisionConfig {
-  Precision lhs = Precision::Default;
-  Precision rhs = Precision::Default;
+  Precision lhs = Precision::Default;  ///< precision requested for lhs
+  Precision rhs = Precision::Default;  ///< precision requested for rhs
   constexpr PrecisionConfig() noexcept = default;
+  /// One precision for both operands.
   constexpr PrecisionConfig(Precision p) noexcept : lhs(p), rhs(p) {}  // NOLINT(google-explicit-constructor)
+  /// A (lhs, rhs) pair.
   constexpr PrecisionConfig(Precision l, Precision r) noexcept : lhs(l), rhs(r) {}
+  /// A (lhs, rhs) pair.
   constexpr PrecisionConfig(std::pair<Precision, Precision> p) noexcept  // NOLINT(google-explicit-constructor)
       : lhs(p.first), rhs(p.second) {}
   /// The precision the computation runs at (the higher of the pair).
   constexpr Precision effective() const noexcept { return combine_precision(lhs, rhs); }
+  /// Same as effective().
   constexpr operator Precision() const noexcept { return effective(); }  // NOLINT(google-explicit-constructor)
 };
 

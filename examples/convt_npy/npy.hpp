@@ -1,0 +1,392 @@
+// npy.hpp — reading and writing NumPy's .npy format (versions 1.0, 2.0, 3.0)
+// for convt-npy and convt's tests. Not part of the library's public headers.
+//
+// Reading accepts little- and big-endian data ('<', '>', '|', '='), C and
+// Fortran order, and the dtypes convt computes on: float16, float32, float64,
+// complex64, complex128, int8, int16, int32, int64, uint8. Arrays come back
+// normalised: native (little-endian) byte order, C order. Every size in the
+// header is checked against the file before anything is allocated.
+//
+// Writing produces exactly what numpy.save writes for a C-order,
+// little-endian array: the same header text, padding and version choice, so
+// files can be compared byte for byte.
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace npy {
+
+/// Malformed or unsupported .npy input, or an I/O failure.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class DType { float16, float32, float64, complex64, complex128, int8, int16, int32, int64, uint8 };
+
+struct DTypeInfo {
+  DType dtype;
+  const char* name;   // numpy's name
+  char kind;          // 'f', 'c', 'i', 'u'
+  std::size_t size;   // bytes per element
+  std::size_t swap;   // bytes per byte-swapped unit (complex: per component)
+};
+
+inline constexpr DTypeInfo kDTypes[] = {
+    {DType::float16, "float16", 'f', 2, 2},     {DType::float32, "float32", 'f', 4, 4},
+    {DType::float64, "float64", 'f', 8, 8},     {DType::complex64, "complex64", 'c', 8, 4},
+    {DType::complex128, "complex128", 'c', 16, 8}, {DType::int8, "int8", 'i', 1, 1},
+    {DType::int16, "int16", 'i', 2, 2},         {DType::int32, "int32", 'i', 4, 4},
+    {DType::int64, "int64", 'i', 8, 8},         {DType::uint8, "uint8", 'u', 1, 1},
+};
+
+inline const DTypeInfo& info(DType d) {
+  for (const auto& i : kDTypes) {
+    if (i.dtype == d) return i;
+  }
+  throw Error("npy: unknown dtype");
+}
+
+/// numpy's dtype name ("float32", ...) → DType; throws on anything else.
+inline DType dtype_from_name(const std::string& name) {
+  for (const auto& i : kDTypes) {
+    if (name == i.name) return i.dtype;
+  }
+  std::string known;
+  for (const auto& i : kDTypes) known += std::string(known.empty() ? "" : ", ") + i.name;
+  throw Error("unknown dtype '" + name + "' (supported: " + known + ")");
+}
+
+/// A dense array: native byte order, C (row-major) order.
+struct Array {
+  DType dtype = DType::float32;
+  std::vector<std::int64_t> shape;
+  std::vector<unsigned char> bytes;
+
+  std::int64_t count() const {
+    std::int64_t n = 1;
+    for (auto e : shape) n *= e;
+    return n;
+  }
+};
+
+namespace detail {
+
+inline bool host_is_little_endian() {
+  const std::uint16_t probe = 1;
+  unsigned char first = 0;
+  std::memcpy(&first, &probe, 1);
+  return first == 1;
+}
+
+/// The Python-literal subset numpy writes in a header: a dict of string keys
+/// to a string, a bool, or a tuple of integers.
+class HeaderParser {
+ public:
+  HeaderParser(const std::string& text, const std::string& what) : s_(text), what_(what) {}
+
+  struct Fields {
+    std::string descr;
+    bool fortran_order = false;
+    std::vector<std::int64_t> shape;
+  };
+
+  Fields parse() {
+    Fields f;
+    bool have_descr = false, have_order = false, have_shape = false;
+    expect('{');
+    while (true) {
+      skip_space();
+      if (peek() == '}') break;
+      const std::string key = string_literal();
+      expect(':');
+      if (key == "descr") {
+        skip_space();
+        if (peek() != '\'' && peek() != '"') fail("'descr' is not a simple dtype string (structured arrays are not supported)");
+        f.descr = string_literal();
+        have_descr = true;
+      } else if (key == "fortran_order") {
+        f.fortran_order = boolean();
+        have_order = true;
+      } else if (key == "shape") {
+        f.shape = int_tuple();
+        have_shape = true;
+      } else {
+        fail("unexpected key '" + key + "'");
+      }
+      skip_space();
+      if (peek() == ',') {
+        ++i_;
+        continue;
+      }
+      skip_space();
+      if (peek() != '}') fail("expected ',' or '}'");
+    }
+    expect('}');
+    skip_space();
+    if (i_ != s_.size()) fail("trailing characters after the dictionary");
+    if (!have_descr || !have_order || !have_shape) fail("the header must have 'descr', 'fortran_order' and 'shape'");
+    return f;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& why) const {
+    throw Error(what_ + ": bad .npy header (" + why + ")");
+  }
+  char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
+  void skip_space() {
+    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+  }
+  void expect(char c) {
+    skip_space();
+    if (peek() != c) fail(std::string("expected '") + c + "'");
+    ++i_;
+  }
+  std::string string_literal() {
+    skip_space();
+    const char quote = peek();
+    if (quote != '\'' && quote != '"') fail("expected a string");
+    const std::size_t end = s_.find(quote, i_ + 1);
+    if (end == std::string::npos) fail("unterminated string");
+    std::string v = s_.substr(i_ + 1, end - i_ - 1);
+    i_ = end + 1;
+    return v;
+  }
+  bool boolean() {
+    skip_space();
+    if (s_.compare(i_, 4, "True") == 0) {
+      i_ += 4;
+      return true;
+    }
+    if (s_.compare(i_, 5, "False") == 0) {
+      i_ += 5;
+      return false;
+    }
+    fail("'fortran_order' must be True or False");
+  }
+  std::vector<std::int64_t> int_tuple() {
+    expect('(');
+    std::vector<std::int64_t> v;
+    while (true) {
+      skip_space();
+      if (peek() == ')') break;
+      if (!std::isdigit(static_cast<unsigned char>(peek()))) fail("shape entries must be non-negative integers");
+      std::int64_t x = 0;
+      while (std::isdigit(static_cast<unsigned char>(peek()))) {
+        const int digit = peek() - '0';
+        if (x > (std::numeric_limits<std::int64_t>::max() - digit) / 10) fail("shape entry too large");
+        x = x * 10 + digit;
+        ++i_;
+      }
+      if (peek() == 'L') ++i_;  // Python 2 longs, as old numpy wrote them
+      v.push_back(x);
+      skip_space();
+      if (peek() == ',') {
+        ++i_;
+      } else if (peek() != ')') {
+        fail("expected ',' or ')' in the shape");
+      }
+    }
+    expect(')');
+    if (v.size() > 32) fail("more than 32 dimensions");
+    return v;
+  }
+
+  const std::string& s_;
+  std::string what_;
+  std::size_t i_ = 0;
+};
+
+/// dtype string ("<f4", "|u1", ">c16", ...) → (dtype, stored big-endian?).
+inline std::pair<DType, bool> parse_descr(const std::string& descr, const std::string& what) {
+  const auto bad = [&](const std::string& why) {
+    return Error(what + ": unsupported dtype '" + descr + "' (" + why + ")");
+  };
+  if (descr.size() < 3) throw bad("expected a byte order, a kind and a size");
+  const char order = descr[0];
+  if (order != '<' && order != '>' && order != '|' && order != '=') throw bad("unknown byte order");
+  const char kind = descr[1];
+  std::size_t size = 0;
+  for (std::size_t i = 2; i < descr.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(descr[i])) || size > 1000) throw bad("bad item size");
+    size = size * 10 + static_cast<std::size_t>(descr[i] - '0');
+  }
+  for (const auto& i : kDTypes) {
+    if (i.kind == kind && i.size == size) {
+      if (order == '|' && size > 1) throw bad("'|' (no byte order) is only valid for 1-byte types");
+      const bool big = order == '>' || (order == '=' && !host_is_little_endian());
+      return {i.dtype, big};
+    }
+  }
+  throw bad("supported: float16/32/64, complex64/128, int8/16/32/64, uint8");
+}
+
+inline std::uint64_t read_le(const unsigned char* p, int n) {
+  std::uint64_t v = 0;
+  for (int i = n; i-- > 0;) v = (v << 8) | p[i];
+  return v;
+}
+
+/// Reverses the axes' order: Fortran order data → C order data.
+inline std::vector<unsigned char> fortran_to_c(const std::vector<unsigned char>& in,
+                                               const std::vector<std::int64_t>& shape, std::size_t item) {
+  const std::size_t rank = shape.size();
+  std::vector<unsigned char> out(in.size());
+  std::int64_t count = 1;
+  for (auto e : shape) count *= e;
+  if (count == 0) return out;
+  // Walk the C-order output; track the Fortran-order offset incrementally.
+  std::vector<std::int64_t> idx(rank, 0), fstride(rank, 1);
+  for (std::size_t d = 1; d < rank; ++d) fstride[d] = fstride[d - 1] * shape[d - 1];
+  std::int64_t foff = 0;
+  for (std::int64_t c = 0; c < count; ++c) {
+    std::memcpy(out.data() + static_cast<std::size_t>(c) * item, in.data() + static_cast<std::size_t>(foff) * item,
+                item);
+    for (std::size_t d = rank; d-- > 0;) {
+      if (++idx[d] < shape[d]) {
+        foff += fstride[d];
+        break;
+      }
+      foff -= fstride[d] * (shape[d] - 1);
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+}  // namespace detail
+
+/// Parses a whole .npy file held in memory; `what` names it in messages.
+inline Array parse(const std::vector<unsigned char>& file, const std::string& what) {
+  static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+  if (file.size() < 10 || std::memcmp(file.data(), magic, 6) != 0) throw Error(what + ": not a .npy file (bad magic)");
+  const int major = file[6];
+  if (major < 1 || major > 3) {
+    throw Error(what + ": .npy format version " + std::to_string(major) + "." + std::to_string(file[7]) +
+                " is not supported (1.0, 2.0 and 3.0 are)");
+  }
+  const int len_bytes = major == 1 ? 2 : 4;
+  const std::size_t prefix = 8 + static_cast<std::size_t>(len_bytes);
+  if (file.size() < prefix) throw Error(what + ": truncated .npy header");
+  const std::uint64_t header_len = detail::read_le(file.data() + 8, len_bytes);
+  if (header_len > file.size() - prefix) throw Error(what + ": truncated .npy header");
+  // Version 1 and 2 headers are latin-1, version 3 UTF-8; the keys and values
+  // numpy writes are ASCII either way.
+  const std::string header(reinterpret_cast<const char*>(file.data()) + prefix, static_cast<std::size_t>(header_len));
+  const auto fields = detail::HeaderParser(header, what).parse();
+  const auto [dtype, big_endian] = detail::parse_descr(fields.descr, what);
+  const DTypeInfo& di = info(dtype);
+
+  Array a;
+  a.dtype = dtype;
+  a.shape = fields.shape;
+  std::uint64_t count = 1;
+  for (auto e : a.shape) {
+    if (e != 0 && count > std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(e)) {
+      throw Error(what + ": shape too large");
+    }
+    count *= static_cast<std::uint64_t>(e);
+  }
+  const std::uint64_t available = file.size() - prefix - header_len;
+  const bool fits = count <= std::numeric_limits<std::uint64_t>::max() / di.size;
+  if (!fits || count * di.size != available) {
+    std::string shape;
+    for (auto e : a.shape) shape += (shape.empty() ? "" : ", ") + std::to_string(e);
+    throw Error(what + ": data size mismatch: shape (" + shape + ") of " + di.name + " needs " +
+                (fits ? std::to_string(count * di.size) : std::string("more than 2^64")) + " bytes, the file has " +
+                std::to_string(available) + " after the header");
+  }
+  const auto* data = file.data() + prefix + header_len;
+  a.bytes.assign(data, data + available);
+  if (big_endian == detail::host_is_little_endian() && di.swap > 1) {
+    for (std::size_t off = 0; off < a.bytes.size(); off += di.swap) {
+      std::reverse(a.bytes.begin() + static_cast<std::ptrdiff_t>(off),
+                   a.bytes.begin() + static_cast<std::ptrdiff_t>(off + di.swap));
+    }
+  }
+  if (fields.fortran_order && a.shape.size() > 1) a.bytes = detail::fortran_to_c(a.bytes, a.shape, di.size);
+  return a;
+}
+
+/// Reads a .npy file.
+inline Array load(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
+  std::vector<unsigned char> file((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) throw Error(path + ": read error");
+  return parse(file, path);
+}
+
+/// The bytes numpy.save writes for `a` (C order, little-endian).
+inline std::vector<unsigned char> serialize(const Array& a) {
+  if (!detail::host_is_little_endian()) throw Error("npy: writing from a big-endian host is not implemented");
+  const DTypeInfo& di = info(a.dtype);
+  if (a.bytes.size() != static_cast<std::size_t>(a.count()) * di.size) throw Error("npy: array bytes do not match its shape");
+  const char order = di.size == 1 ? '|' : '<';
+  std::string shape = "(";
+  for (std::size_t i = 0; i < a.shape.size(); ++i) {
+    shape += (i ? ", " : "") + std::to_string(a.shape[i]);
+  }
+  if (a.shape.size() == 1) shape += ",";
+  shape += ")";
+  std::string header = std::string("{'descr': '") + order + di.kind + std::to_string(di.size) +
+                       "', 'fortran_order': False, 'shape': " + shape + ", }";
+  // numpy pads the header with spaces and a newline so the data starts at a
+  // multiple of 64 bytes, and switches to version 2.0 only when the header
+  // length does not fit in 16 bits.
+  constexpr std::size_t kAlign = 64;
+  int major = 1;
+  std::size_t hlen = header.size() + 1;
+  std::size_t pad = kAlign - (6 + 2 + 2 + hlen) % kAlign;
+  if (hlen + pad > 0xffff) {
+    major = 2;
+    pad = kAlign - (6 + 2 + 4 + hlen) % kAlign;
+  }
+  if (pad == kAlign) pad = 0;
+  header += std::string(pad, ' ') + "\n";
+  std::vector<unsigned char> out = {0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<unsigned char>(major), 0};
+  const std::uint64_t n = header.size();
+  for (int i = 0; i < (major == 1 ? 2 : 4); ++i) out.push_back(static_cast<unsigned char>((n >> (8 * i)) & 0xff));
+  out.insert(out.end(), header.begin(), header.end());
+  out.insert(out.end(), a.bytes.begin(), a.bytes.end());
+  return out;
+}
+
+/// Writes `a` to `path` atomically: a temporary file in the same directory,
+/// renamed over `path` only once complete, so a failure leaves `path` as it
+/// was.
+inline void save(const std::string& path, const Array& a) {
+  const auto bytes = serialize(a);
+  const std::string tmp = path + ".tmp-convt-npy";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw Error(path + ": cannot write a temporary file next to it: " + std::strerror(errno));
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    f.flush();
+    if (!f) {
+      f.close();
+      std::remove(tmp.c_str());
+      throw Error(path + ": write error");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw Error(path + ": cannot rename the temporary file into place: " + why);
+  }
+}
+
+}  // namespace npy
