@@ -26,6 +26,7 @@ struct Problem {
   std::vector<std::pair<std::int64_t, std::int64_t>> pads;
   bool consistent = false;
   bool transpose_kernel = false;
+  std::int64_t groups = 1;  // feature_group_count
 };
 
 inline std::int64_t product(const Shape& s) {
@@ -65,7 +66,11 @@ inline Resolved resolve(const Problem& p) {
   R.nsp = R.spatial.size();
   R.N = p.lhs_shape[pos(p.lhs_spec, 'N')];
   R.C = p.lhs_shape[pos(p.lhs_spec, 'C')];
-  R.O = p.transpose_kernel ? p.rhs_shape[pos(p.rhs_spec, 'I')] : p.rhs_shape[pos(p.rhs_spec, 'O')];
+  // Grouped: lhs C = groups x Cg; out O = groups x Og. With
+  // transpose_kernel the kernel is swapped within each group (JAX's
+  // gradient of a grouped convolution; PyTorch's grouped ConvTranspose), so
+  // its 'I' axis holds Og.
+  R.O = p.transpose_kernel ? p.groups * p.rhs_shape[pos(p.rhs_spec, 'I')] : p.rhs_shape[pos(p.rhs_spec, 'O')];
   for (std::size_t d = 0; d < R.nsp; ++d) {
     const char c = R.spatial[d];
     const std::int64_t in = p.lhs_shape[pos(p.lhs_spec, c)];
@@ -125,10 +130,14 @@ Output<V> conv_transpose(const Problem& p, const std::vector<V>& lhs, const std:
   out.abs_sum.assign(out.value.size(), 0.0);
   const std::size_t n = R.nsp;
   // rhs'[o, i, k] after the optional transpose_kernel (flip + swap O/I).
+  // o and i are global feature indices; group g = o / Og owns inputs
+  // [g * Cg, (g + 1) * Cg).
+  const std::int64_t Cg = R.C / p.groups, Og = R.O / p.groups;
   auto weight = [&](std::int64_t o, std::int64_t i, const Shape& k) {
     std::int64_t off = 0;
+    const std::int64_t g = o / Og;
     const std::int64_t wo = p.transpose_kernel ? i : o;
-    const std::int64_t wi = p.transpose_kernel ? o : i;
+    const std::int64_t wi = p.transpose_kernel ? o - g * Og : i - g * Cg;
     off += wo * ws[pos(p.rhs_spec, 'O')] + wi * ws[pos(p.rhs_spec, 'I')];
     for (std::size_t d = 0; d < n; ++d) {
       const std::int64_t kk = p.transpose_kernel ? R.k[d] - 1 - k[d] : k[d];
@@ -146,7 +155,7 @@ Output<V> conv_transpose(const Problem& p, const std::vector<V>& lhs, const std:
         for (std::size_t d = n; d-- > 0;) { y[d] = rem % R.out[d]; rem /= R.out[d]; }
         V acc(0);
         double abs_acc = 0;
-        for (std::int64_t i = 0; i < R.C; ++i)
+        for (std::int64_t i = (o / Og) * Cg; i < (o / Og + 1) * Cg; ++i)
           for (std::int64_t ti = 0; ti < ntaps; ++ti) {
             std::int64_t r2 = ti;
             for (std::size_t d = n; d-- > 0;) { k[d] = r2 % R.k[d]; r2 /= R.k[d]; }

@@ -66,7 +66,13 @@ Drawn draw(std::uint64_t seed) {
   p.lhs_spec = perm("NC" + sp);
   p.rhs_spec = perm("OI" + sp);
   p.out_spec = perm("NC" + sp);
-  const std::int64_t n = rare_zero(1, 3), c = rare_zero(1, 4), o = rare_zero(1, 4);
+  // One problem in four has feature groups (some depthwise: one feature
+  // per group).
+  p.groups = pick(0, 3) == 0 ? pick(2, 6) : 1;
+  const std::int64_t n = rare_zero(1, 3);
+  const std::int64_t cg = p.groups == 1 ? rare_zero(1, 4) : rare_zero(1, 2);
+  const std::int64_t og = p.groups == 1 ? rare_zero(1, 4) : pick(1, 3);
+  const std::int64_t c = cg * p.groups, o = og * p.groups;
   p.transpose_kernel = pick(0, 1) == 1;
   ref::Shape in(nsp), k(nsp);
   for (std::size_t i = 0; i < nsp; ++i) {
@@ -78,7 +84,9 @@ Drawn draw(std::uint64_t seed) {
   auto extent = [&](char ch, bool kernel) -> std::int64_t {
     if (ch == 'N') return n;
     if (ch == 'C') return c;
-    if (ch == 'I') return p.transpose_kernel ? o : c;
+    // Grouped kernels: 'I' holds C / groups; with transpose_kernel 'O' holds
+    // all C and 'I' holds O / groups (swapped within each group).
+    if (ch == 'I') return p.transpose_kernel ? og : cg;
     if (ch == 'O') return p.transpose_kernel ? c : o;
     const std::size_t at = sp.find(ch);
     return kernel ? k[at] : in[at];
@@ -99,7 +107,7 @@ Drawn draw(std::uint64_t seed) {
   d.dense = pick(0, 5) == 0;
   d.strided = pick(0, 2) == 0;
   std::ostringstream os;
-  os << "n" << n << "c" << c << "o" << o << "_in" << join(in) << "_k" << join(k) << "_s" << join(p.strides) << "_d"
+  os << "n" << n << "c" << c << "o" << o << "_g" << p.groups << "_in" << join(in) << "_k" << join(k) << "_s" << join(p.strides) << "_d"
      << join(p.dilation) << "_p" << p.padding;
   for (auto [lo, hi] : p.pads) os << "(" << lo << "," << hi << ")";
   os << (p.consistent ? "c" : "") << "_dn" << p.lhs_spec << "." << p.rhs_spec << "." << p.out_spec << "_tk"

@@ -93,6 +93,34 @@ TEST(Errors, FeatureMismatch) {
                {"feature mismatch", "'O'", "has 2", "transpose_kernel"});
 }
 
+TEST(Errors, FeatureGroups) {
+  std::vector<float> x(2 * 4 * 5 * 6, 1.0f), w(3 * 3 * 3 * 6, 1.0f);
+  const convt::TensorView<const float, 4> lhs(x.data(), {2, 4, 5, 6});  // C = 6
+  auto run = [&](std::array<convt::index_t, 4> rhs_shape, convt::index_t groups, bool tk = false) {
+    convt::ConvTransposeOptions<2> opt;
+    opt.feature_group_count = groups;
+    opt.transpose_kernel = tk;
+    convt::conv_transpose(lhs, convt::TensorView<const float, 4>(w.data(), rhs_shape), {2, 2}, Padding::same(), opt);
+  };
+  EXPECT_NO_THROW(run({3, 3, 3, 4}, 2));  // I = 6 / 2, O = 4 = 2 x 2
+  expect_error([&] { run({3, 3, 3, 4}, 0); }, {"feature_group_count = 0", ">= 1"});
+  expect_error([&] { run({3, 3, 3, 4}, 4); }, {"feature_group_count = 4", "does not divide", "has 6"});
+  expect_error([&] { run({3, 3, 2, 4}, 2); },
+               {"feature mismatch", "feature_group_count = 2", "rhs axis 'I'", "must have 3", "but has 2"});
+  expect_error([&] { run({3, 3, 3, 5}, 2); }, {"rhs axis 'O'", "has 5 output features", "feature_group_count = 2"});
+  // transpose_kernel: 'O' holds all C, 'I' holds O / groups.
+  std::vector<float> wt(3 * 3 * 2 * 6, 1.0f);
+  auto run_tk = [&](std::array<convt::index_t, 4> rhs_shape, convt::index_t groups) {
+    convt::ConvTransposeOptions<2> opt;
+    opt.feature_group_count = groups;
+    opt.transpose_kernel = true;
+    return convt::conv_transpose(lhs, convt::TensorView<const float, 4>(wt.data(), rhs_shape), {2, 2},
+                                 Padding::same(), opt);
+  };
+  EXPECT_EQ(run_tk({3, 3, 2, 6}, 3).extent(3), 6);  // O = groups x I = 3 x 2
+  expect_error([&] { run_tk({3, 3, 6, 2}, 3); }, {"rhs axis 'O'", "must have 6", "all lhs features", "but has 2"});
+}
+
 TEST(Errors, ShapesAndViews) {
   std::vector<float> x(4);
   expect_error([&] { convt::TensorView<float, 2>(x.data(), {2, -2}); }, {"extent 1 is -2"});

@@ -180,4 +180,42 @@ TEST(Semantics, LargeStridesAndDilations) {
   check<4, float>(make({1, 3, 3, 2}, {2, 3, 2, 2}, "NHWC", "HWIO", "NHWC", {4, 3}, "SAME", {3, 2}, true));
 }
 
+// Feature groups on every path of the engine: per-group GEMMs written
+// directly (Og >= 16), several groups staged per unit (small Og, depthwise),
+// partial last block, in-place input (k == s), channel-major layouts, the
+// grouped transpose_kernel, thread counts and a workspace cap that forces
+// one-block tiles.
+TEST(Semantics, FeatureGroups) {
+  struct G {
+    std::int64_t groups, cg, og;
+  };
+  for (G g : {G{2, 3, 16}, G{2, 2, 20}, G{3, 1, 7}, G{17, 1, 1}, G{5, 2, 3}, G{4, 3, 1}}) {
+    for (bool tk : {false, true}) {
+      for (bool nchw : {false, true}) {
+        for (std::int64_t k : {2, 3}) {
+          const std::int64_t c = g.groups * g.cg, o = g.groups * g.og;
+          const std::int64_t ki = tk ? g.og : g.cg, ko = tk ? c : o;  // rhs 'I' and 'O' extents
+          auto p = nchw ? make({2, c, 5, 4}, {ko, ki, k, k}, "NCHW", "OIHW", "NCHW", {2, 2}, "VALID", {}, tk)
+                        : make({2, 5, 4, c}, {k, k, ki, ko}, "NHWC", "HWIO", "NHWC", {2, 2}, "SAME", {}, tk);
+          p.groups = g.groups;
+          for (int threads : {1, 3}) {
+            convt::ConvTransposeOptions<2> opt;
+            opt.num_threads = threads;
+            SCOPED_TRACE(::testing::Message() << "groups " << g.groups << " cg " << g.cg << " og " << g.og
+                                              << " threads " << threads);
+            check<4, float>(p, opt);
+            opt.workspace_bytes = 1;
+            check<4, float>(p, opt, 2, true);
+          }
+        }
+      }
+    }
+  }
+  // Depthwise 1-D overlap-add (iSTFT-like, k = 4 s), as in the benchmark.
+  auto p = make({1, 9, 12}, {16, 1, 12}, "NWC", "WIO", "NWC", {4}, "VALID");
+  p.groups = 12;
+  check<3, float>(p);
+  check<3, double>(p);
+}
+
 }  // namespace

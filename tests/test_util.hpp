@@ -84,7 +84,7 @@ inline std::string describe(const ref::Problem& p) {
   if (p.padding == "EXPLICIT") {
     for (auto [lo, hi] : p.pads) os << " (" << lo << "," << hi << ")";
   }
-  os << " consistent=" << p.consistent << " tk=" << p.transpose_kernel;
+  os << " consistent=" << p.consistent << " tk=" << p.transpose_kernel << " groups=" << p.groups;
   return os.str();
 }
 
@@ -94,6 +94,7 @@ convt::ConvTransposeOptions<Rank - 2> options_for(const ref::Problem& p, convt::
   if (!p.dilation.empty()) o.rhs_dilation = to_array<Rank - 2>(p.dilation);
   o.transpose_kernel = p.transpose_kernel;
   o.use_consistent_padding = p.consistent;
+  o.feature_group_count = p.groups;
   return o;
 }
 

@@ -37,6 +37,14 @@ struct ConvTransposeOptions {
   PrecisionConfig precision = Precision::Default;
   /// Explicit pads are forward-conv padding (PyTorch's convention).
   bool use_consistent_padding = false;
+  /// Feature groups, as `feature_group_count` of
+  /// `jax.lax.conv_general_dilated`: lhs features C = groups x (rhs 'I'),
+  /// rhs 'O' divisible by groups, group g maps input features
+  /// [g·C/groups, (g+1)·C/groups) to output features [g·O/groups, ...).
+  /// With transpose_kernel the kernel is transposed within each group (the
+  /// rhs 'O' axis then has C entries and 'I' has O/groups), which is
+  /// PyTorch's grouped ConvTranspose weight (in, out/groups, k...).
+  index_t feature_group_count = 1;
   /// Worker threads; 0 = all hardware threads, 1 = the caller's thread only.
   int num_threads = 0;
   /// Cap on the extra memory of one call (im2col tiles and GEMM blocks of all

@@ -3,6 +3,7 @@
 // use_consistent_padding) and kernel flipping (transpose_kernel).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <utility>
@@ -48,6 +49,96 @@ class Padding {
 /// between neighbours): 0 for an empty dimension, else 1 + r * (d - 1).
 inline index_t dilate_dim(index_t d, index_t r) {
   return d == 0 ? 0 : detail::checked_add(1, detail::checked_mul(r, d - 1, "dilated size"), "dilated size");
+}
+
+/// How padding_for_output_shape places the padding: TensorFlow's rule for
+/// `conv_transpose(..., output_shape, padding=...)`.
+enum class OutputShapeRule {
+  /// 'SAME': the forward convolution of the requested output reproduces the
+  /// input with SAME padding: ceil(out / stride) == in.
+  Same,
+  /// 'VALID': ... with no padding: ceil((out - k + 1) / stride) == in.
+  Valid,
+};
+
+namespace detail {
+
+/// padding_for_output_shape, with `who` naming the caller in errors.
+template <std::size_t N>
+Padding output_shape_padding(const std::array<index_t, N>& in, const std::array<index_t, N>& kernel,
+                             const std::array<index_t, N>& strides, const std::array<index_t, N>& out,
+                             const std::array<index_t, N>& rhs_dilation, OutputShapeRule rule, const char* who) {
+  std::vector<std::pair<index_t, index_t>> pads;
+  for (std::size_t d = 0; d < N; ++d) {
+    if (in[d] < 0 || kernel[d] < 0 || out[d] < 0) {
+      fail(who, ": dimension ", d, ": extents must be >= 0 (in ", in[d], ", kernel ",
+                   kernel[d], ", output ", out[d], ")");
+    }
+    if (strides[d] < 1 || rhs_dilation[d] < 1) {
+      fail(who, ": dimension ", d, ": stride ", strides[d], " and dilation ",
+                   rhs_dilation[d], " must be >= 1");
+    }
+    const index_t s = strides[d];
+    const index_t dk = dilate_dim(kernel[d], rhs_dilation[d]);
+    const index_t base = in[d] == 0 ? 0 : checked_mul(in[d] - 1, s, "output shape");  // (in-1)·s
+    // The requested output is valid iff the forward convolution of an input
+    // of extent out[d] has extent in[d] under the rule.
+    index_t lo_forward = 0;
+    if (rule == OutputShapeRule::Same) {
+      const index_t first = in[d] == 0 ? 0 : checked_add(base, 1, "output shape");
+      const index_t last = checked_mul(in[d], s, "output shape");
+      if (out[d] < first || out[d] > last) {
+        fail(who, ": output extent ", out[d], " in spatial dimension ", d, ": with input extent ", in[d],
+                     " and stride ", s, " TensorFlow's SAME rule needs ceil(output / stride) == input, i.e. an output in [",
+                     first, ", ", last, "]");
+      }
+      const index_t total = std::max<index_t>(checked_sub(checked_add(base, dk, "padding"), out[d], "padding"), 0);
+      lo_forward = total / 2;
+    } else {
+      const index_t first = in[d] == 0 ? 0 : checked_add(base, dk, "output shape");
+      const index_t last = in[d] == 0 ? 0 : checked_sub(checked_add(first, s, "output shape"), 1, "output shape");
+      if (out[d] < first || out[d] > last) {
+        fail(who, ": output extent ", out[d], " in spatial dimension ", d, ": with input extent ", in[d], ", stride ", s,
+                     " and dilated kernel ", dk, " TensorFlow's VALID rule needs ceil((output - kernel + 1) / stride) == "
+                     "input, i.e. an output in [", first, ", ", last, "]");
+      }
+    }
+    // lo: the forward padding seen from the transposed side; hi: whatever
+    // makes the extent exactly out[d] (dilated input + lo + hi - dk + 1).
+    const index_t lo = checked_sub(dk - 1, lo_forward, "padding");
+    const index_t dilated_in = dilate_dim(in[d], s);
+    const index_t hi = checked_sub(checked_sub(checked_add(out[d], dk - 1, "padding"), dilated_in, "padding"), lo, "padding");
+    pads.emplace_back(lo, hi);
+  }
+  return Padding::explicit_pads(std::move(pads));
+}
+
+
+}  // namespace detail
+
+/// The explicit (lo, hi) pads (JAX's convention, for conv_transpose without
+/// use_consistent_padding) that make conv_transpose's output spatial extents
+/// exactly `out` — the `output_shape` argument TensorFlow has and JAX lacks.
+/// All arrays are per spatial dimension in rhs order; `kernel` is undilated.
+/// Throws Error when `out[d]` is not reachable from `in[d]` under `rule`: SAME
+/// needs (in−1)·s < out ≤ in·s, VALID needs (in−1)·s + k' ≤ out < in·s + k'
+/// (k' the dilated kernel). Within that range the forward padding is split as
+/// TensorFlow splits it (the odd element at the end).
+template <std::size_t N>
+Padding padding_for_output_shape(const std::array<index_t, N>& in, const std::array<index_t, N>& kernel,
+                                 const std::array<index_t, N>& strides, const std::array<index_t, N>& out,
+                                 const std::array<index_t, N>& rhs_dilation, OutputShapeRule rule = OutputShapeRule::Same) {
+  return detail::output_shape_padding(in, kernel, strides, out, rhs_dilation, rule, "padding_for_output_shape");
+}
+
+/// padding_for_output_shape without kernel dilation.
+template <std::size_t N>
+Padding padding_for_output_shape(const std::array<index_t, N>& in, const std::array<index_t, N>& kernel,
+                                 const std::array<index_t, N>& strides, const std::array<index_t, N>& out,
+                                 OutputShapeRule rule = OutputShapeRule::Same) {
+  std::array<index_t, N> ones{};
+  ones.fill(1);
+  return padding_for_output_shape(in, kernel, strides, out, ones, rule);
 }
 
 namespace detail {

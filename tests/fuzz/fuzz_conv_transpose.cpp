@@ -63,6 +63,7 @@ void run(FuzzedDataProvider& f) {
   opt.use_consistent_padding = f.ConsumeBool();
   opt.num_threads = f.ConsumeIntegralInRange<int>(1, 3);
   opt.workspace_bytes = f.ConsumeIntegralInRange<std::size_t>(1, 1 << 16);
+  opt.feature_group_count = f.ConsumeIntegralInRange<int>(0, 3) == 0 ? draw_small_or_any(f, 1, 4) : 1;
   const int mode = f.ConsumeIntegralInRange<int>(0, 2);
   std::vector<std::pair<index_t, index_t>> pads;
   const std::size_t npads = f.ConsumeIntegralInRange<int>(0, 15) == 0 ? f.ConsumeIntegralInRange<std::size_t>(0, 4) : S;
@@ -111,6 +112,7 @@ void run(FuzzedDataProvider& f) {
   p.pads = pads;
   p.consistent = opt.use_consistent_padding;
   p.transpose_kernel = opt.transpose_kernel;
+  p.groups = opt.feature_group_count;
   const std::vector<double> xd(x.begin(), x.end()), wd(w.begin(), w.end());
   const auto want = ref::conv_transpose<double>(p, xd, wd);
   for (std::size_t i = 0; i < Rank; ++i) {

@@ -80,7 +80,9 @@ class Engine final : public PlanBody<In, Out, Rank> {
 
   std::size_t packed_kernel_bytes() const noexcept override {
     std::size_t bytes = 0;
-    for (const auto& grp : groups_) bytes += grp.packed.data.size() * sizeof(Acc);
+    for (const auto& grp : groups_) {
+      for (const auto& p : grp.packed) bytes += p.data.size() * sizeof(Acc);
+    }
     return bytes;
   }
 
@@ -112,59 +114,84 @@ class Engine final : public PlanBody<In, Out, Rank> {
     // Scratch is taken before any worker starts: nothing below throws.
     auto scratch = pool_.take([&] { return std::make_unique<Scratch>(split_.axes, workers_, worker_elements(), tile_rows_, max_taps_); });
     parallel_for(units, workers, [&](index_t u, int w) {
-      const auto [gi, row0] = unit(u);
-      const Group& grp = groups_[gi];
+      const Unit un = unit(u);
+      const Group& grp = groups_[un.group];
       const Phase<S>& ph = split_.phases[grp.phases.front()];
-      const index_t rows = std::min(tile_rows_, ph.rows - row0);
+      const index_t rows = std::min(tile_rows_, ph.rows - un.row0);
+      // This unit computes feature groups [fg0, fg0 + nfg): output features
+      // [fg0 * Og, (fg0 + nfg) * Og).
+      const index_t Og = g.group_out, Cg = g.group_in;
+      const index_t fg0 = un.fg_block * fg_block_;
+      const index_t nfg = std::min(fg_block_, g.groups - fg0);
+      Out* const out_base = out.data() + fg0 * Og * out_stride[1];
       if (ph.depth == 0 || lhs.size() == 0) {
         // No tap, or no input element (the view's data may then be null):
         // every output of these phases is zero.
         for (std::size_t p : grp.phases) {
-          zero_tile<Rank>(split_, split_.phases[p], row0, rows, g.out_features, out.data(), out_stride);
+          zero_tile<Rank>(split_, split_.phases[p], un.row0, rows, nfg * Og, out_base, out_stride);
         }
         return;
       }
       Acc* im2col = scratch->buffer(w);
       Acc* block_a = im2col + tile_rows_ * split_.max_depth;
       Acc* res = block_a + tile_rows_ * max_kc_;
+      Acc* block_res = res + tile_rows_ * max_group_cols_;
       GatherScratch<S>& gs = scratch->gather[static_cast<std::size_t>(w)];
-      const Acc* a = im2col;
-      index_t a_stride = ph.depth;
-      bool col_major = false;
-      if (const index_t row_stride = direct_row_stride(ph, lhs_stride); row_stride > 0) {
-        // The phase's im2col matrix is the input itself: read it in place.
-        if constexpr (std::is_same_v<In, Acc>) a = lhs.data() + row0 * row_stride;
-        a_stride = row_stride;
-      } else if (const index_t col_stride = direct_col_stride(ph, lhs_stride); col_stride > 0) {
-        // Same, for channel-major layouts: the input is a column-major matrix.
-        if constexpr (std::is_same_v<In, Acc>) a = lhs.data() + row0;
-        a_stride = col_stride;
-        col_major = true;
-      } else if (lhs_stride[1] == 1) {
-        gather_tile<Rank>(split_, ph, row0, rows, lhs.data(), lhs_stride, g.in_features, gs, im2col);
-      } else {
-        gather_tile_colmajor<Rank>(split_, ph, row0, rows, lhs.data(), lhs_stride, g.in_features, gs, im2col, rows);
-        a_stride = rows;
-        col_major = true;
+      const index_t members = static_cast<index_t>(grp.phases.size());
+      const bool staged = nfg > 1;
+      for (index_t j = 0; j < nfg; ++j) {
+        const index_t fg = fg0 + j;
+        const In* lhs_group = lhs.data() + fg * Cg * lhs_stride[1];
+        const Acc* a = im2col;
+        index_t a_stride = ph.depth;
+        bool col_major = false;
+        if (const index_t row_stride = direct_row_stride(ph, lhs_stride); row_stride > 0) {
+          // The phase's im2col matrix is the input itself: read it in place.
+          if constexpr (std::is_same_v<In, Acc>) a = lhs_group + un.row0 * row_stride;
+          a_stride = row_stride;
+        } else if (const index_t col_stride = direct_col_stride(ph, lhs_stride); col_stride > 0) {
+          // Same, for channel-major layouts: the input is a column-major matrix.
+          if constexpr (std::is_same_v<In, Acc>) a = lhs_group + un.row0;
+          a_stride = col_stride;
+          col_major = true;
+        } else if (lhs_stride[1] == 1) {
+          gather_tile<Rank>(split_, ph, un.row0, rows, lhs_group, lhs_stride, Cg, gs, im2col);
+        } else {
+          gather_tile_colmajor<Rank>(split_, ph, un.row0, rows, lhs_group, lhs_stride, Cg, gs, im2col, rows);
+          a_stride = rows;
+          col_major = true;
+        }
+        // One GEMM per feature group for the phase group; member m's outputs
+        // are columns [m*Og, (m+1)*Og).
+        const PackedMatrix<Acc>& b = grp.packed[static_cast<std::size_t>(fg)];
+        if (col_major) {
+          gemm_tile<Eigen::ColMajor>(a, a_stride, rows, b, block_a, res);
+        } else {
+          gemm_tile<Eigen::RowMajor>(a, a_stride, rows, b, block_a, res);
+        }
+        if (!staged) break;
+        // Several groups per unit (small Og, e.g. depthwise): stage the
+        // results side by side, member m's block = [rows x nfg*Og], so the
+        // output is written nfg*Og features at a time.
+        for (index_t m = 0; m < members; ++m) {
+          std::copy_n(res + m * Og * rows, Og * rows, block_res + (m * nfg + j) * Og * rows);
+        }
       }
-      // One GEMM for the group; member m's outputs are columns [m*O, (m+1)*O).
-      if (col_major) {
-        gemm_tile<Eigen::ColMajor>(a, a_stride, rows, grp.packed, block_a, res);
-      } else {
-        gemm_tile<Eigen::RowMajor>(a, a_stride, rows, grp.packed, block_a, res);
-      }
-      for (std::size_t m = 0; m < grp.phases.size(); ++m) {
-        write_tile<Rank>(split_, split_.phases[grp.phases[m]], row0, rows,
-                         res + static_cast<index_t>(m) * g.out_features * rows, g.out_features, out.data(),
-                         out_stride, gs.row_offset.data());
+      const Acc* result = staged ? block_res : res;
+      for (index_t m = 0; m < members; ++m) {
+        write_tile<Rank>(split_, split_.phases[grp.phases[static_cast<std::size_t>(m)]], un.row0, rows,
+                         result + m * nfg * Og * rows, nfg * Og, out_base, out_stride, gs.row_offset.data());
       }
     });
   }
 
  private:
   index_t worker_elements() const noexcept {
-    return tile_rows_ * (split_.max_depth + max_kc_ + max_group_cols_);
+    return tile_rows_ * (split_.max_depth + max_kc_ + max_group_cols_ + staged_cols());
   }
+
+  // Columns of the staging block that collects several feature groups.
+  index_t staged_cols() const noexcept { return fg_block_ > 1 ? max_group_cols_ * fg_block_ : 0; }
 
   // Phases whose im2col matrices are identical (same row counts and tap
   // shifts in every dimension: e.g. all phases of k = s, or the two shift
@@ -181,7 +208,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
   }
 
   void make_groups() {
-    const index_t O = this->geometry_.out_features;
+    const index_t O = this->geometry_.group_out;
     const std::size_t most = static_cast<std::size_t>(std::max<index_t>(1, kGroupColumns / std::max<index_t>(O, 1)));
     std::vector<std::size_t> open;  // groups still accepting members
     for (std::size_t p = 0; p < split_.phases.size(); ++p) {
@@ -202,8 +229,11 @@ class Engine final : public PlanBody<In, Out, Rank> {
     }
   }
 
-  // Kernel rows of each group, row-major [depth x (members * O)]: row
-  // tap * in_features + c, column member * O + o; then packed for gebp.
+  // Kernel rows of each (phase group, feature group), row-major
+  // [depth x (members * Og)]: row tap * Cg + c, column member * Og + o; then
+  // packed for gebp. Feature group fg uses output features fg*Og + o and
+  // input features fg*Cg + c of the canonical kernel; after transpose_kernel
+  // (a swapped view) the group's slice lies along the I axis instead.
   void pack_kernel(const TensorView<const In, Rank>& rhs) {
     const Geometry<Rank>& g = this->geometry_;
     const CanonicalKernel<Rank> k = canonical_kernel(rhs, g.layout, g.transpose_kernel);
@@ -211,37 +241,45 @@ class Engine final : public PlanBody<In, Out, Rank> {
     // matrices stay zero and its (possibly null) data is never touched.
     const bool empty_kernel = rhs.size() == 0;
     const In* base = empty_kernel ? nullptr : rhs.data() + k.base_offset;
-    const index_t O = g.out_features;
-    const index_t C = g.in_features;
+    const index_t O = g.group_out;
+    const index_t C = g.group_in;
     std::vector<Acc> rows;
     for (Group& grp : groups_) {
-      const index_t depth = split_.phases[grp.phases.front()].depth;
-      const index_t cols = O * static_cast<index_t>(grp.phases.size());
-      rows.assign(static_cast<std::size_t>(depth * cols), Acc(0));
-      for (std::size_t m = 0; m < grp.phases.size() && !empty_kernel; ++m) {
-        const Phase<S>& ph = split_.phases[grp.phases[m]];
-        std::array<std::size_t, S> j{};
-        for (index_t tap = 0; tap < ph.taps; ++tap) {
-          index_t off = 0;
-          for (std::size_t d = 0; d < S; ++d) {
-            off += split_.axes[d].phases[ph.axis_phase[d]].taps[j[d]] * k.stride[2 + d];
-          }
-          for (index_t c = 0; c < C; ++c) {
-            Acc* row = rows.data() + (tap * C + c) * cols + static_cast<index_t>(m) * O;
-            const In* src = base + off + c * k.stride[1];
-            for (index_t o = 0; o < O; ++o) row[o] = convert<Acc>(src[o * k.stride[0]]);
-          }
-          for (std::size_t d = S; d-- > 0;) {
-            if (++j[d] < split_.axes[d].phases[ph.axis_phase[d]].taps.size()) break;
-            j[d] = 0;
+      for (index_t fg = 0; fg < g.groups; ++fg) {
+        const index_t depth = split_.phases[grp.phases.front()].depth;
+        const index_t cols = O * static_cast<index_t>(grp.phases.size());
+        const index_t group_offset = g.transpose_kernel ? fg * C * k.stride[1] : fg * O * k.stride[0];
+        rows.assign(static_cast<std::size_t>(depth * cols), Acc(0));
+        for (std::size_t m = 0; m < grp.phases.size() && !empty_kernel; ++m) {
+          const Phase<S>& ph = split_.phases[grp.phases[m]];
+          std::array<std::size_t, S> j{};
+          for (index_t tap = 0; tap < ph.taps; ++tap) {
+            index_t off = 0;
+            for (std::size_t d = 0; d < S; ++d) {
+              off += split_.axes[d].phases[ph.axis_phase[d]].taps[j[d]] * k.stride[2 + d];
+            }
+            for (index_t c = 0; c < C; ++c) {
+              Acc* row = rows.data() + (tap * C + c) * cols + static_cast<index_t>(m) * O;
+              const In* src = base + group_offset + off + c * k.stride[1];
+              for (index_t o = 0; o < O; ++o) row[o] = convert<Acc>(src[o * k.stride[0]]);
+            }
+            for (std::size_t d = S; d-- > 0;) {
+              if (++j[d] < split_.axes[d].phases[ph.axis_phase[d]].taps.size()) break;
+              j[d] = 0;
+            }
           }
         }
+        grp.packed.push_back(pack_rhs(rows.data(), depth, cols));
+        max_taps_ = std::max(max_taps_, split_.phases[grp.phases.front()].taps);
+        max_kc_ = std::max(max_kc_, grp.packed.back().kc);
+        max_group_cols_ = std::max(max_group_cols_, cols);
       }
-      grp.packed = pack_rhs(rows.data(), depth, cols);
-      max_taps_ = std::max(max_taps_, split_.phases[grp.phases.front()].taps);
-      max_kc_ = std::max(max_kc_, grp.packed.kc);
-      max_group_cols_ = std::max(max_group_cols_, cols);
     }
+    // Feature groups computed per unit: enough that the output is written
+    // at least kStagedFeatures features at a time.
+    const index_t Og = std::max<index_t>(g.group_out, 1);
+    fg_block_ = std::min(g.groups, std::max<index_t>(1, kStagedFeatures / Og));
+    fg_blocks_ = (g.groups + fg_block_ - 1) / fg_block_;
   }
 
   // Tile height: Eigen's own row blocking for the largest phase (so the
@@ -255,7 +293,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
     index_t nc = std::max<index_t>(max_group_cols_, 1);
     Eigen::internal::computeProductBlockingSizes<Acc, Acc, 1>(kc, mc, nc, index_t{1});
     const index_t block = G::row_block;
-    const index_t per_row = static_cast<index_t>(sizeof(Acc)) * (split_.max_depth + max_kc_ + max_group_cols_);
+    const index_t per_row =
+        static_cast<index_t>(sizeof(Acc)) * (split_.max_depth + max_kc_ + max_group_cols_ + staged_cols());
     // Keep one tile's gather, packed block and result within a fraction of
     // L2, so the stages hand data to each other in cache.
     index_t rows = std::max(std::min(mc, kTileTargetBytes / std::max<index_t>(per_row, 1)), block);
@@ -281,7 +320,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
 
   index_t total_units(index_t tile) const {
     index_t n = 0;
-    for (const Group& grp : groups_) n += (split_.phases[grp.phases.front()].rows + tile - 1) / tile;
+    for (const Group& grp : groups_) n += (split_.phases[grp.phases.front()].rows + tile - 1) / tile * fg_blocks_;
     return n;
   }
 
@@ -291,7 +330,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
     std::vector<index_t> load(static_cast<std::size_t>(workers_), 0);
     for (const Group& grp : groups_) {
       for (index_t r = 0, n = split_.phases[grp.phases.front()].rows; r < n; r += tile) {
-        *std::min_element(load.begin(), load.end()) += std::min(tile, n - r);
+        for (index_t b = 0; b < fg_blocks_; ++b) *std::min_element(load.begin(), load.end()) += std::min(tile, n - r);
       }
     }
     return *std::max_element(load.begin(), load.end());
@@ -363,24 +402,32 @@ class Engine final : public PlanBody<In, Out, Rank> {
     }
   }
 
-  // Work units are (group, tile) pairs numbered group by group; only the
-  // running unit counts are stored, so nothing grows with the image size.
-  // Tiles are multiples of the GEMM's register block, so a row's summation
-  // order never depends on the tiling.
+  // Work units are (phase group, tile, feature-group block) triples
+  // numbered phase group by phase group; only the running unit counts are
+  // stored, so nothing grows with the image size. Tiles are multiples of the
+  // GEMM's register block, so a row's summation order never depends on the
+  // tiling.
   void make_units() {
     index_t total = 0;
     for (const Group& grp : groups_) {
       const index_t rows = split_.phases[grp.phases.front()].rows;
-      total = checked_add(total, (rows + tile_rows_ - 1) / tile_rows_, "work units");
+      const index_t tiles = (rows + tile_rows_ - 1) / tile_rows_;
+      total = checked_add(total, checked_mul(tiles, fg_blocks_, "work units"), "work units");
       units_end_.push_back(total);
     }
   }
 
-  std::pair<std::size_t, index_t> unit(index_t u) const noexcept {
+  struct Unit {
+    std::size_t group;
+    index_t row0;
+    index_t fg_block;
+  };
+
+  Unit unit(index_t u) const noexcept {
     const auto it = std::upper_bound(units_end_.begin(), units_end_.end(), u);
     const auto gi = static_cast<std::size_t>(it - units_end_.begin());
-    const index_t first = gi == 0 ? 0 : units_end_[gi - 1];
-    return {gi, (u - first) * tile_rows_};
+    const index_t local = u - (gi == 0 ? 0 : units_end_[gi - 1]);
+    return {gi, local / fg_blocks_ * tile_rows_, local % fg_blocks_};
   }
 
   static constexpr index_t kTileTargetBytes = CONVT_TILE_TARGET_BYTES;
@@ -392,9 +439,11 @@ class Engine final : public PlanBody<In, Out, Rank> {
   Accumulator kind_;
   struct Group {
     std::vector<std::size_t> phases;  // members, all with the same im2col
-    PackedMatrix<Acc> packed;         // [depth x (members * O)]
+    std::vector<PackedMatrix<Acc>> packed;  // per feature group: [depth x (members * Og)]
   };
   static constexpr index_t kGroupColumns = 256;
+  // Output features written together when feature groups are small.
+  static constexpr index_t kStagedFeatures = 16;
   // Only problems with at most this many units per worker are rebalanced.
   static constexpr index_t kUnitsPerWorker = 8;
 
@@ -403,6 +452,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
   index_t max_taps_ = 1;
   index_t max_kc_ = 1;
   index_t tile_rows_ = 1;
+  index_t fg_block_ = 1;   // feature groups per unit
+  index_t fg_blocks_ = 1;  // units per tile
 };
 
 }  // namespace convt::detail

@@ -24,6 +24,9 @@ struct Geometry {
   index_t batch = 0;
   index_t in_features = 0;
   index_t out_features = 0;
+  index_t groups = 1;          // feature_group_count
+  index_t group_in = 0;        // in_features / groups
+  index_t group_out = 0;       // out_features / groups
   bool transpose_kernel = false;
   std::array<index_t, S> in{};        // lhs spatial extents
   std::array<index_t, S> kernel{};    // undilated kernel extents
@@ -60,16 +63,42 @@ Geometry<Rank> resolve_geometry(const std::array<index_t, Rank>& lhs_shape, cons
   g.transpose_kernel = options.transpose_kernel;
   g.batch = lhs_shape[L.lhs[0]];
   g.in_features = lhs_shape[L.lhs[1]];
-  // With transpose_kernel the kernel's O axis feeds the input features.
+  g.groups = options.feature_group_count;
+  if (g.groups < 1) fail("feature_group_count = ", g.groups, ": must be >= 1");
+  if (g.in_features % g.groups != 0) {
+    fail("feature_group_count = ", g.groups, " does not divide the lhs features (axis 'C', position ", L.lhs[1],
+         " of \"", L.names.lhs, "\", has ", g.in_features, "); each group takes C / feature_group_count of them");
+  }
+  // With transpose_kernel the kernel's O axis feeds the input features
+  // (all C of them: the swap happens within each group).
   const std::size_t kin_axis = options.transpose_kernel ? L.rhs[0] : L.rhs[1];
   const std::size_t kout_axis = options.transpose_kernel ? L.rhs[1] : L.rhs[0];
-  if (rhs_shape[kin_axis] != g.in_features) {
+  const index_t want_in = options.transpose_kernel ? g.in_features : g.in_features / g.groups;
+  if (rhs_shape[kin_axis] != want_in) {
+    if (g.groups == 1) {
+      fail("feature mismatch: lhs axis 'C' (position ", L.lhs[1], " of \"", L.names.lhs, "\") has ", g.in_features,
+           " but rhs axis '", options.transpose_kernel ? 'O' : 'I', "' (position ", kin_axis, " of \"", L.names.rhs,
+           "\") has ", rhs_shape[kin_axis], options.transpose_kernel ? " (transpose_kernel=true swaps O and I)" : "",
+           "; they must be equal");
+    }
     fail("feature mismatch: lhs axis 'C' (position ", L.lhs[1], " of \"", L.names.lhs, "\") has ", g.in_features,
-         " but rhs axis '", options.transpose_kernel ? 'O' : 'I', "' (position ", kin_axis, " of \"", L.names.rhs,
-         "\") has ", rhs_shape[kin_axis], options.transpose_kernel ? " (transpose_kernel=true swaps O and I)" : "",
-         "; they must be equal");
+         " and feature_group_count = ", g.groups, ", so rhs axis '", options.transpose_kernel ? 'O' : 'I',
+         "' (position ", kin_axis, " of \"", L.names.rhs, "\") must have ", want_in,
+         options.transpose_kernel ? " (with transpose_kernel: all lhs features; O and I swap within each group)"
+                                  : " (lhs features / feature_group_count)",
+         " but has ", rhs_shape[kin_axis]);
   }
-  g.out_features = rhs_shape[kout_axis];
+  if (options.transpose_kernel) {
+    g.out_features = checked_mul(rhs_shape[kout_axis], g.groups, "output features");
+  } else {
+    g.out_features = rhs_shape[kout_axis];
+    if (g.out_features % g.groups != 0) {
+      fail("rhs axis 'O' (position ", kout_axis, " of \"", L.names.rhs, "\") has ", g.out_features,
+           " output features, which feature_group_count = ", g.groups, " does not divide");
+    }
+  }
+  g.group_in = g.in_features / g.groups;
+  g.group_out = g.out_features / g.groups;
 
   std::array<index_t, S> dilated_kernel{};
   for (std::size_t d = 0; d < S; ++d) {

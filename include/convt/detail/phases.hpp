@@ -100,7 +100,7 @@ struct Phase {
   std::array<std::size_t, S> axis_phase{};  // index into AxisPhases::phases per dimension
   index_t rows = 0;                         // batch * prod(count)
   index_t taps = 0;                         // prod(taps per dimension)
-  index_t depth = 0;                        // in_features * taps: the GEMM's K
+  index_t depth = 0;                        // group_in * taps: the GEMM's K
 };
 
 template <std::size_t Rank>
@@ -145,7 +145,7 @@ PhaseSplit<Rank> split_phases(const Geometry<Rank>& g, Lowering lowering) {
       ph.rows = checked_mul(ph.rows, ap.count, "output rows");
       ph.taps = checked_mul(ph.taps, static_cast<index_t>(ap.taps.size()), "kernel taps");
     }
-    ph.depth = checked_mul(ph.taps, g.in_features, "GEMM depth");
+    ph.depth = checked_mul(ph.taps, g.group_in, "GEMM depth");
     if (ph.depth > split.max_depth) split.max_depth = ph.depth;
     split.phases.push_back(ph);
     std::size_t d = S;
