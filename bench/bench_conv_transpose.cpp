@@ -61,11 +61,11 @@ std::array<convt::index_t, Rank> rhs_shape(const ShapeSpec& s) {
   std::array<convt::index_t, Rank> a{};
   if (s.nchw) {
     a[0] = s.o;
-    a[1] = s.c;
+    a[1] = s.c / s.groups;
     for (std::size_t d = 0; d < Rank - 2; ++d) a[2 + d] = s.k[d];
   } else {
     for (std::size_t d = 0; d < Rank - 2; ++d) a[d] = s.k[d];
-    a[Rank - 2] = s.c;
+    a[Rank - 2] = s.c / s.groups;
     a[Rank - 1] = s.o;
   }
   return a;
@@ -80,6 +80,7 @@ convt::ConvTransposeOptions<Rank - 2> options(const ShapeSpec& s, int threads, c
   std::array<convt::index_t, Rank - 2> r{};
   for (std::size_t d = 0; d < Rank - 2; ++d) r[d] = s.r[d];
   o.rhs_dilation = r;
+  o.feature_group_count = s.groups;
   o.num_threads = threads;
   o.lowering = lowering;
   return o;
@@ -170,7 +171,7 @@ void resolve(Problem& p) {
 Problem make_problem(const ShapeSpec& s) {
   Problem p;
   p.spec = s;
-  std::int64_t nx = s.n * s.c, nw = s.c * s.o;
+  std::int64_t nx = s.n * s.c, nw = s.c / s.groups * s.o;
   for (std::size_t d = 0; d < s.nsp(); ++d) {
     nx *= s.in[d];
     nw *= s.k[d];
@@ -185,7 +186,8 @@ Problem make_problem(const ShapeSpec& s) {
 
 /// The ceiling: row-major [M x K] * [K x O] with M = output positions,
 /// K = C * prod(k) / prod(s) (the taps of an average phase), split over
-/// threads by rows. Returns the runnable and its FLOPs.
+/// threads by rows. Returns the runnable and its FLOPs. (Not defined for
+/// grouped shapes, which are G small GEMMs, not one.)
 std::pair<Eigen::Index, Eigen::Index> gemm_ceiling_dims(const ShapeSpec& s) {
   double m = static_cast<double>(s.n), k = static_cast<double>(s.c);
   for (std::size_t d = 0; d < s.nsp(); ++d) {
@@ -255,12 +257,15 @@ void register_all(int all_threads) {
       const std::string suffix = "/" + s.name + "/threads:" + std::to_string(t);
       register_one("convt" + suffix, [get, t] { return make_convt(get(), t, convt::Lowering::PhaseSplit); },
                    s.useful_flops());
-      if (dense_flops(s) <= kDenseFlopLimit) {
+      // Grouped shapes: the dense lowering is a GEMV per group (minutes).
+      if (dense_flops(s) <= kDenseFlopLimit && s.groups == 1) {
         register_one("dense" + suffix, [get, t] { return make_convt(get(), t, convt::Lowering::DenseDilated); },
                      s.useful_flops());
       }
       if (s.dtype != DType::F32) continue;
-      register_one("gemm" + suffix, [s, t] { return make_gemm_ceiling(s, t).first; }, make_gemm_ceiling_flops(s));
+      if (s.groups == 1) {
+        register_one("gemm" + suffix, [s, t] { return make_gemm_ceiling(s, t).first; }, make_gemm_ceiling_flops(s));
+      }
 #ifdef CONVT_BENCH_ONEDNN
       register_one("onednn" + suffix, [get, s, t] {
         const Problem& p = get();
@@ -305,7 +310,7 @@ int check_all(int threads) {
     auto convt_run = make_convt(p, threads, convt::Lowering::PhaseSplit);
     convt_run.run();
     const auto want = convt_run.output();
-    if (dense_flops(s) <= kDenseFlopLimit) {
+    if (dense_flops(s) <= kDenseFlopLimit && s.groups == 1) {
       auto dense = make_convt(p, threads, convt::Lowering::DenseDilated);
       dense.run();
       report(s.name + " dense lowering", relative_error(dense.output(), want), 1e-5);

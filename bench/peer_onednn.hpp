@@ -26,7 +26,10 @@ class OneDnnDeconv {
     // oneDNN sizes its parallel decomposition when the primitive is created.
     omp_set_num_threads(threads_);
     const std::size_t n = s.nsp();
-    dnnl::memory::dims src{s.n, s.c}, wei{s.o, s.c}, dst{s.n, s.o}, strides, dil, pl, pr;
+    // Grouped weights are (G, O/G, C/G, k...).
+    const std::int64_t g = s.groups, cg = s.c / g, og = s.o / g;
+    dnnl::memory::dims src{s.n, s.c}, wei = g > 1 ? dnnl::memory::dims{g, og, cg} : dnnl::memory::dims{s.o, s.c},
+                                      dst{s.n, s.o}, strides, dil, pl, pr;
     for (std::size_t d = 0; d < n; ++d) {
       src.push_back(s.in[d]);
       wei.push_back(s.k[d]);
@@ -39,7 +42,8 @@ class OneDnnDeconv {
     }
     const tag act = s.nchw ? (n == 1 ? tag::ncw : n == 2 ? tag::nchw : tag::ncdhw)
                            : (n == 1 ? tag::nwc : n == 2 ? tag::nhwc : tag::ndhwc);
-    const tag user_w = n == 1 ? tag::oiw : n == 2 ? tag::oihw : tag::oidhw;
+    const tag user_w = g > 1 ? (n == 1 ? tag::goiw : n == 2 ? tag::goihw : tag::goidhw)
+                             : (n == 1 ? tag::oiw : n == 2 ? tag::oihw : tag::oidhw);
     dnnl::memory::desc src_md(src, dt::f32, act), dst_md(dst, dt::f32, act);
     dnnl::memory::desc wei_any(wei, dt::f32, tag::any);
     dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference,
@@ -54,7 +58,9 @@ class OneDnnDeconv {
     for_each_flipped(s, w, [&](std::int64_t o, std::int64_t c, const std::vector<std::int64_t>& k, float v) {
       std::int64_t t = 0;
       for (std::size_t d = 0; d < n; ++d) t = t * s.k[d] + k[d];
-      user[static_cast<std::size_t>((o * s.c + c) * taps + t)] = v;
+      // (g, o mod og, c) in goi...: o already runs over all outputs, so
+      // (o * cg + c) is the same flat index in both layouts.
+      user[static_cast<std::size_t>((o * cg + c) * taps + t)] = v;
     });
     dnnl::memory user_mem({wei, dt::f32, user_w}, eng_, user.data());
     weights_ = dnnl::memory(pd_.weights_desc(), eng_);

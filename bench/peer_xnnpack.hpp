@@ -34,21 +34,23 @@ class XnnpackDeconv {
     };
     const std::uint32_t top = one_d ? 0 : crop(0, false), bottom = one_d ? 0 : crop(0, true);
     const std::uint32_t left = crop(one_d ? 0 : 1, false), right = crop(one_d ? 0 : 1, true);
-    // Kernel [O][KH][KW][C], flipped.
+    // Kernel [G][O/G][KH][KW][C/G] (= [O][KH][KW][C/G]), flipped.
+    const std::int64_t g = s.groups, cg = s.c / g;
     std::vector<float> kernel(w.size());
     std::int64_t taps = 1;
     for (auto e : s.k) taps *= e;
     for_each_flipped(s, w, [&](std::int64_t o, std::int64_t c, const std::vector<std::int64_t>& k, float v) {
       std::int64_t t = 0;
       for (std::size_t d = 0; d < s.nsp(); ++d) t = t * s.k[d] + k[d];
-      kernel[static_cast<std::size_t>((o * taps + t) * s.c + c)] = v;
+      kernel[static_cast<std::size_t>((o * taps + t) * cg + c)] = v;
     });
     const float inf = std::numeric_limits<float>::infinity();
     if (xnn_create_deconvolution2d_nhwc_f32(top, right, bottom, left, static_cast<std::uint32_t>(kh),
                                             static_cast<std::uint32_t>(kw), static_cast<std::uint32_t>(sh),
                                             static_cast<std::uint32_t>(sw), static_cast<std::uint32_t>(rh),
-                                            static_cast<std::uint32_t>(rw), 1, static_cast<std::size_t>(s.c),
-                                            static_cast<std::size_t>(s.o), static_cast<std::size_t>(s.c),
+                                            static_cast<std::uint32_t>(rw), static_cast<std::uint32_t>(g),
+                                            static_cast<std::size_t>(cg), static_cast<std::size_t>(s.o / g),
+                                            static_cast<std::size_t>(s.c),
                                             static_cast<std::size_t>(s.o), kernel.data(), nullptr, -inf, inf, 0,
                                             &op_) != xnn_status_success) {
       throw std::runtime_error("xnn_create_deconvolution2d_nhwc_f32 failed");

@@ -19,11 +19,13 @@ struct ShapeSpec {
   bool nchw = false;                     // NC.../OI.../NC... instead of N...C/...IO/N...C
   DType dtype = DType::F32;
   bool base = false;                     // one of the 7 base shapes of the target table
+  std::int64_t groups = 1;               // feature_group_count (c and o are totals)
 
   std::size_t nsp() const { return in.size(); }
-  /// 2 * N * C * O * prod(in) * prod(k): the multiply-adds that meet real input.
+  /// 2 * N * (C / groups) * O * prod(in) * prod(k): the multiply-adds that
+  /// meet real input.
   double useful_flops() const {
-    double f = 2.0 * static_cast<double>(n * c * o);
+    double f = 2.0 * static_cast<double>(n * (c / groups) * o);
     for (std::size_t d = 0; d < nsp(); ++d) f *= static_cast<double>(in[d] * k[d]);
     return f;
   }
@@ -51,6 +53,9 @@ inline std::vector<ShapeSpec> suite() {
   s.name = "dcgan_2d_i8i32"; s.dtype = DType::I8toI32; s.base = false; add(s);
   s = v[1];
   s.name = "unet_2d_f64"; s.dtype = DType::F64; s.base = false; add(s);
+  // Depthwise overlap-add (iSTFT-style synthesis: 513 frequency channels,
+  // window 1024, hop 256): groups = channels.
+  add({"depthwise_1d", 1, 513, 513, {224}, {1024}, {256}, {1}, "VALID", {}, false, DType::F32, false, 513});
   return v;
 }
 

@@ -164,6 +164,25 @@ TEST(Translate, KerasEqualsJaxAndPyTorchWhereTheyCoincide) {
   expect_same(keras(xc, torch_to_tf(w)), torch(xc, w));
 }
 
+TEST(Translate, KerasOutputPaddingIsNotPyTorchs) {
+  // Keras 'same' + output_padding 1 (k 3, s 2): TensorFlow re-splits the
+  // padding of the longer output, so the extra element lands at the start
+  // where PyTorch (padding 1, output_padding 1) puts it at the end: the
+  // results are the same sequence shifted by one.
+  const auto x = integers<double, 3>({1, 2, 4}, 11);   // NCW
+  const auto w = integers<double, 3>({2, 3, 3}, 12);   // torch (in, out, k)
+  convt::Tensor<double, 3> f({3, 3, 2});               // keras (k, filters, in)
+  for (index_t i = 0; i < 2; ++i)
+    for (index_t o = 0; o < 3; ++o)
+      for (index_t k = 0; k < 3; ++k) f(k, o, i) = w(i, o, k);
+  const auto keras = convt::keras::conv_transpose<1>(
+      {3, {3}, {2}, "same", std::array<index_t, 1>{1}, "channels_first"}, {1, 2, 4})(x, f);
+  const auto torch = convt::pytorch::conv_transpose<1>({2, 3, {3}, {2}, {1}, {1}})(x, w);
+  ASSERT_EQ(keras.shape(), torch.shape());  // both 8 long
+  for (index_t o = 0; o < 3; ++o)
+    for (index_t q = 1; q < 8; ++q) EXPECT_EQ(keras(0, o, q), torch(0, o, q - 1)) << o << " " << q;
+}
+
 TEST(Translate, OnnxAutoPadSplitAndOutputShape) {
   auto pads = [](const convt::onnx::ConvTranspose<1>& node, index_t in, index_t k) {
     return convt::onnx::conv_transpose<1>(node, {1, 2, in}, {2, 3, k}).padding.pads();
