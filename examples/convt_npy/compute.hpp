@@ -70,6 +70,7 @@ npy::Array compute_ranked(const Request& r, const npy::Array& lhs, const npy::Ar
   options.use_consistent_padding = r.use_consistent_padding;
   options.precision = r.precision;
   options.num_threads = r.threads;
+  options.feature_group_count = r.feature_group_count;
   const auto strides = to_array<spatial>(r.strides, "--strides", spatial);
 
   const std::vector<In> lhs_data = elements<In>(lhs);

@@ -70,6 +70,9 @@ int main(int argc, char** argv) {
   app.add_option("--preferred-element-type", preferred_text,
                  "Result dtype: float16 float32 float64 complex64 complex128 int8 int16 int32 int64 uint8");
   app.add_option("--threads", r.threads, "Worker threads (0 = all hardware threads)")->default_val(0);
+  app.add_option("--feature-group-count", r.feature_group_count,
+                 "Feature groups (convt extension; with --transpose-kernel: PyTorch's grouped weight)")
+      ->default_val(1);
 
   try {
     app.parse(argc, argv);

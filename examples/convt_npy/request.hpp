@@ -34,6 +34,7 @@ struct Request {
   convt::PrecisionConfig precision = convt::Precision::Default;
   std::optional<npy::DType> preferred_element_type;
   int threads = 0;
+  convt::index_t feature_group_count = 1;  // convt's extension (not a JAX keyword)
 };
 
 inline std::vector<std::string> split(const std::string& s, char sep) {

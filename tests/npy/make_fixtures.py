@@ -59,9 +59,16 @@ def real_conv_transpose(x, w, strides, pads, dil):
     return CONV[n_sp](t, torch.from_numpy(w), dilation=tuple(dil)).numpy()
 
 
-def conv_transpose(x, w, strides, padding, dil, transpose_kernel, consistent):
+def conv_transpose(x, w, strides, padding, dil, transpose_kernel, consistent, groups=1):
     """jax.lax.conv_transpose on canonical operands: x (N, C, *sp),
-    w as stored (O, I, *k) before transpose_kernel's flip and swap."""
+    w as stored (O, I, *k) before transpose_kernel's flip and swap; with
+    groups, each group of C / groups input channels separately (the kernel
+    swapped within each group, as PyTorch's grouped ConvTranspose)."""
+    if groups > 1:
+        cg = x.shape[1] // groups
+        wg = w.shape[0] // groups  # transpose_kernel: the C axis; else: the O axis
+        return np.concatenate([conv_transpose(x[:, g * cg:(g + 1) * cg], w[g * wg:(g + 1) * wg], strides, padding,
+                                              dil, transpose_kernel, consistent) for g in range(groups)], axis=1)
     n_sp = x.ndim - 2
     if transpose_kernel:
         w = np.flip(w, axis=tuple(range(2, w.ndim))).swapaxes(0, 1)
@@ -110,6 +117,9 @@ CASES = [
      False, False, [], {}, {}, 255),
     ("i16_i64_bigendian_1d", np.int16, np.int64, (2, 2, 5), (2, 2, 3), None, (2,), "VALID", (3,),
      True, False, ["--threads", "1"], {"byteorder": ">"}, {}, 1000),
+    # PyTorch's grouped ConvTranspose1d(6, 4, 3, stride=2, padding=1, groups=2): weight (6, 2, 3)
+    ("f32_grouped_torch_1d", np.float32, None, (1, 6, 5), (6, 2, 3), ("NCW", "OIW", "NCW"), (2,), [(1, 1)], (1,),
+     True, False, ["--feature-group-count", "2"], {}, {}, 4),
 ]
 
 DEFAULT_DN = {1: ("NWC", "WIO", "NWC"), 2: ("NHWC", "HWIO", "NHWC"), 3: ("NDHWC", "DHWIO", "NDHWC")}
@@ -146,7 +156,14 @@ def main():
         x, w = draw(lshape), draw(kshape)
         if np.dtype(dtype).kind == "c":
             x, w = x + 1j * draw(lshape), w + 1j * draw(kshape)
-        y = conv_transpose(x, w, strides, padding, dil, tk, consistent)
+        groups = int(extra[extra.index("--feature-group-count") + 1]) if "--feature-group-count" in extra else 1
+        y = conv_transpose(x, w, strides, padding, dil, tk, consistent, groups)
+        if name.endswith("_torch_1d"):  # the same layer in PyTorch itself
+            pads = padding[0]
+            torch_y = torch.nn.functional.conv_transpose1d(
+                torch.from_numpy(x), torch.from_numpy(w), stride=strides[0], padding=w.shape[2] - 1 - pads[0],
+                groups=groups).numpy()
+            assert np.array_equal(torch_y, y), name + ": differs from torch.nn.functional.conv_transpose1d"
         sp = dn[1].replace("O", "").replace("I", "")  # spatial letters in rhs order
         lhs = to_layout(x.astype(dtype), dn[0], "NC" + sp)
         rhs = to_layout(w.astype(dtype), dn[1], "OI" + sp)

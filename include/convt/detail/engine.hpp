@@ -275,10 +275,13 @@ class Engine final : public PlanBody<In, Out, Rank> {
         max_group_cols_ = std::max(max_group_cols_, cols);
       }
     }
-    // Feature groups computed per unit: enough that the output is written
-    // at least kStagedFeatures features at a time.
+    // Feature groups computed per unit: up to kStagedFeatures output
+    // features written together, the groups spread evenly over the blocks
+    // (513 depthwise groups: 4 blocks of 103 and one of 101, not 4 x 128 + 1).
     const index_t Og = std::max<index_t>(g.group_out, 1);
-    fg_block_ = std::min(g.groups, std::max<index_t>(1, kStagedFeatures / Og));
+    const index_t most = std::min(g.groups, std::max<index_t>(1, kStagedFeatures / Og));
+    const index_t blocks = (g.groups + most - 1) / most;
+    fg_block_ = (g.groups + blocks - 1) / blocks;
     fg_blocks_ = (g.groups + fg_block_ - 1) / fg_block_;
   }
 
@@ -293,12 +296,20 @@ class Engine final : public PlanBody<In, Out, Rank> {
     index_t nc = std::max<index_t>(max_group_cols_, 1);
     Eigen::internal::computeProductBlockingSizes<Acc, Acc, 1>(kc, mc, nc, index_t{1});
     const index_t block = G::row_block;
-    const index_t per_row =
-        static_cast<index_t>(sizeof(Acc)) * (split_.max_depth + max_kc_ + max_group_cols_ + staged_cols());
+    const index_t budget = static_cast<index_t>(std::min<std::size_t>(cap, std::size_t{1} << 62)) / workers_;
+    auto bytes_per_row = [&] {
+      return static_cast<index_t>(sizeof(Acc)) * (split_.max_depth + max_kc_ + max_group_cols_ + staged_cols());
+    };
+    // The staging block is the first thing a small workspace cap gives up:
+    // fewer feature groups per unit until one register block of rows fits.
+    while (fg_block_ > 1 && block * bytes_per_row() > budget) {
+      fg_block_ = (fg_block_ + 1) / 2;
+      fg_blocks_ = (this->geometry_.groups + fg_block_ - 1) / fg_block_;
+    }
+    const index_t per_row = bytes_per_row();
     // Keep one tile's gather, packed block and result within a fraction of
     // L2, so the stages hand data to each other in cache.
     index_t rows = std::max(std::min(mc, kTileTargetBytes / std::max<index_t>(per_row, 1)), block);
-    const index_t budget = static_cast<index_t>(std::min<std::size_t>(cap, std::size_t{1} << 62)) / workers_;
     if (per_row > 0) rows = std::min(rows, budget / per_row);
     rows = std::max(block, rows / block * block);
     // No tile taller than the tallest phase (rounded up to the block).
@@ -443,7 +454,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
   };
   static constexpr index_t kGroupColumns = 256;
   // Output features written together when feature groups are small.
-  static constexpr index_t kStagedFeatures = 16;
+  static constexpr index_t kStagedFeatures = 128;
   // Only problems with at most this many units per worker are rebalanced.
   static constexpr index_t kUnitsPerWorker = 8;
 
