@@ -121,6 +121,32 @@ TEST(Errors, FeatureGroups) {
   expect_error([&] { run_tk({3, 3, 6, 2}, 3); }, {"rhs axis 'O'", "must have 6", "all lhs features", "but has 2"});
 }
 
+TEST(Errors, HugeFeatureGroupCountMakesASmallPlan) {
+  // Any feature_group_count divides 0 features: the result is zeros, and the
+  // plan must not hold one (empty) kernel per group (found by the fuzzer).
+  std::vector<float> x(4, 1.0f);
+  const convt::index_t huge = std::numeric_limits<convt::index_t>::max() - 1;
+  for (bool tk : {false, true}) {
+    convt::ConvTransposeOptions<1> opt;
+    opt.feature_group_count = huge;
+    opt.transpose_kernel = tk;
+    // lhs (N 1, W 4, C 0); rhs (W 2, I 0, O 0): no features at all.
+    const auto y = convt::conv_transpose(convt::TensorView<const float, 3>(x.data(), {1, 4, 0}),
+                                         convt::TensorView<const float, 3>(nullptr, {2, 0, 0}), {2},
+                                         Padding::valid(), opt);
+    EXPECT_EQ(y.size(), 0);
+    // An empty kernel with input features: G must divide C = 4; zeros out.
+    opt.feature_group_count = 2;
+    const auto z = convt::conv_transpose(convt::TensorView<const float, 3>(x.data(), {1, 1, 4}),
+                                         convt::TensorView<const float, 3>(
+                                             nullptr, tk ? std::array<convt::index_t, 3>{0, 3, 4}
+                                                         : std::array<convt::index_t, 3>{0, 2, 6}),
+                                         {2}, Padding::valid(), opt);
+    EXPECT_EQ(z.extent(2), 6);
+    for (convt::index_t i = 0; i < z.size(); ++i) EXPECT_EQ(z.data()[i], 0.0f);
+  }
+}
+
 TEST(Errors, ShapesAndViews) {
   std::vector<float> x(4);
   expect_error([&] { convt::TensorView<float, 2>(x.data(), {2, -2}); }, {"extent 1 is -2"});

@@ -280,9 +280,9 @@ class Engine final : public PlanBody<In, Out, Rank> {
     // (513 depthwise groups: 4 blocks of 103 and one of 101, not 4 x 128 + 1).
     const index_t Og = std::max<index_t>(g.group_out, 1);
     const index_t most = std::min(g.groups, std::max<index_t>(1, kStagedFeatures / Og));
-    const index_t blocks = (g.groups + most - 1) / most;
-    fg_block_ = (g.groups + blocks - 1) / blocks;
-    fg_blocks_ = (g.groups + fg_block_ - 1) / fg_block_;
+    const index_t blocks = g.groups / most + (g.groups % most != 0);
+    fg_block_ = g.groups / blocks + (g.groups % blocks != 0);
+    fg_blocks_ = g.groups / fg_block_ + (g.groups % fg_block_ != 0);
   }
 
   // Tile height: Eigen's own row blocking for the largest phase (so the
@@ -304,7 +304,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
     // fewer feature groups per unit until one register block of rows fits.
     while (fg_block_ > 1 && block * bytes_per_row() > budget) {
       fg_block_ = (fg_block_ + 1) / 2;
-      fg_blocks_ = (this->geometry_.groups + fg_block_ - 1) / fg_block_;
+      fg_blocks_ = this->geometry_.groups / fg_block_ + (this->geometry_.groups % fg_block_ != 0);
     }
     const index_t per_row = bytes_per_row();
     // Keep one tile's gather, packed block and result within a fraction of

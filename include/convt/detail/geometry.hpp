@@ -97,6 +97,12 @@ Geometry<Rank> resolve_geometry(const std::array<index_t, Rank>& lhs_shape, cons
            " output features, which feature_group_count = ", g.groups, " does not divide");
     }
   }
+  // Without input features or kernel elements the output is all zeros
+  // whatever the grouping, and a huge feature_group_count (any divides 0)
+  // would make the plan hold that many empty kernels: compute one group.
+  index_t rhs_elements = 1;
+  for (index_t e : rhs_shape) rhs_elements = e == 0 ? 0 : rhs_elements;
+  if (g.in_features == 0 || rhs_elements == 0) g.groups = 1;
   g.group_in = g.in_features / g.groups;
   g.group_out = g.out_features / g.groups;
 
