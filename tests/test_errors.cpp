@@ -2,6 +2,8 @@
 // and the rule; nothing is written to the output.
 #include <gtest/gtest.h>
 
+#include "expect_error.hpp"
+
 #include <limits>
 #include <string>
 #include <vector>
@@ -13,19 +15,7 @@ namespace {
 using convt::index_t;
 using convt::Padding;
 
-// Runs f, requires a convt::Error whose message contains every fragment.
-template <class F>
-void expect_error(F&& f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no convt::Error thrown";
-  } catch (const convt::Error& e) {
-    const std::string msg = e.what();
-    for (const char* frag : fragments) EXPECT_NE(msg.find(frag), std::string::npos) << "message: " << msg << "\nmissing: " << frag;
-    const std::invalid_argument& base = e;  // derives from std::invalid_argument
-    (void)base;
-  }
-}
+using testutil::expect_error;
 
 struct Fixture {
   std::vector<float> x = std::vector<float>(2 * 4 * 5 * 3, 1.0f);

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "expect_error.hpp"
+
 #include <array>
 #include <string>
 
@@ -16,16 +18,7 @@ namespace {
 using convt::index_t;
 using Pads = std::vector<std::pair<index_t, index_t>>;
 
-template <class F>
-void expect_error(F&& f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no convt::Error thrown";
-  } catch (const convt::Error& e) {
-    const std::string msg = e.what();
-    for (const char* frag : fragments) EXPECT_NE(msg.find(frag), std::string::npos) << msg << "\nmissing: " << frag;
-  }
-}
+using testutil::expect_error;
 
 // Small integer values: every sum is exact, so equivalent calls agree bitwise.
 template <class T, std::size_t R>

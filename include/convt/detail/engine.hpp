@@ -139,27 +139,27 @@ class Engine final : public PlanBody<In, Out, Rank> {
       GatherScratch<S>& gs = scratch->gather[static_cast<std::size_t>(w)];
       const index_t members = static_cast<index_t>(grp.phases.size());
       const bool staged = nfg > 1;
+      // When the phase's im2col matrix is the input itself, read it in place
+      // (row-major: rows = positions; channel-major: a column-major matrix).
+      const index_t row_stride = direct_row_stride(ph, lhs_stride);
+      const index_t col_stride = row_stride > 0 ? 0 : direct_col_stride(ph, lhs_stride);
+      const bool col_major = col_stride > 0 || (row_stride == 0 && lhs_stride[1] != 1);
       for (index_t j = 0; j < nfg; ++j) {
         const index_t fg = fg0 + j;
         const In* lhs_group = lhs.data() + fg * Cg * lhs_stride[1];
         const Acc* a = im2col;
         index_t a_stride = ph.depth;
-        bool col_major = false;
-        if (const index_t row_stride = direct_row_stride(ph, lhs_stride); row_stride > 0) {
-          // The phase's im2col matrix is the input itself: read it in place.
+        if (row_stride > 0) {
           if constexpr (std::is_same_v<In, Acc>) a = lhs_group + un.row0 * row_stride;
           a_stride = row_stride;
-        } else if (const index_t col_stride = direct_col_stride(ph, lhs_stride); col_stride > 0) {
-          // Same, for channel-major layouts: the input is a column-major matrix.
+        } else if (col_stride > 0) {
           if constexpr (std::is_same_v<In, Acc>) a = lhs_group + un.row0;
           a_stride = col_stride;
-          col_major = true;
-        } else if (lhs_stride[1] == 1) {
+        } else if (!col_major) {
           gather_tile<Rank>(split_, ph, un.row0, rows, lhs_group, lhs_stride, Cg, gs, im2col);
         } else {
           gather_tile_colmajor<Rank>(split_, ph, un.row0, rows, lhs_group, lhs_stride, Cg, gs, im2col, rows);
           a_stride = rows;
-          col_major = true;
         }
         // One GEMM per feature group for the phase group; member m's outputs
         // are columns [m*Og, (m+1)*Og).
