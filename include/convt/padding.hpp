@@ -71,12 +71,11 @@ Padding output_shape_padding(const std::array<index_t, N>& in, const std::array<
   std::vector<std::pair<index_t, index_t>> pads;
   for (std::size_t d = 0; d < N; ++d) {
     if (in[d] < 0 || kernel[d] < 0 || out[d] < 0) {
-      fail(who, ": dimension ", d, ": extents must be >= 0 (in ", in[d], ", kernel ",
-                   kernel[d], ", output ", out[d], ")");
+      fail(who, ": dimension ", d, ": extents must be >= 0 (in ", in[d], ", kernel ", kernel[d], ", output ",
+           out[d], ")");
     }
     if (strides[d] < 1 || rhs_dilation[d] < 1) {
-      fail(who, ": dimension ", d, ": stride ", strides[d], " and dilation ",
-                   rhs_dilation[d], " must be >= 1");
+      fail(who, ": dimension ", d, ": stride ", strides[d], " and dilation ", rhs_dilation[d], " must be >= 1");
     }
     const index_t s = strides[d];
     const index_t dk = dilate_dim(kernel[d], rhs_dilation[d]);
@@ -89,8 +88,8 @@ Padding output_shape_padding(const std::array<index_t, N>& in, const std::array<
       const index_t last = checked_mul(in[d], s, "output shape");
       if (out[d] < first || out[d] > last) {
         fail(who, ": output extent ", out[d], " in spatial dimension ", d, ": with input extent ", in[d],
-                     " and stride ", s, " TensorFlow's SAME rule needs ceil(output / stride) == input, i.e. an output in [",
-                     first, ", ", last, "]");
+             " and stride ", s, " TensorFlow's SAME rule needs ceil(output / stride) == input, i.e. an output in [",
+             first, ", ", last, "]");
       }
       const index_t total = std::max<index_t>(checked_sub(checked_add(base, dk, "padding"), out[d], "padding"), 0);
       lo_forward = total / 2;
@@ -98,21 +97,22 @@ Padding output_shape_padding(const std::array<index_t, N>& in, const std::array<
       const index_t first = in[d] == 0 ? 0 : checked_add(base, dk, "output shape");
       const index_t last = in[d] == 0 ? 0 : checked_sub(checked_add(first, s, "output shape"), 1, "output shape");
       if (out[d] < first || out[d] > last) {
-        fail(who, ": output extent ", out[d], " in spatial dimension ", d, ": with input extent ", in[d], ", stride ", s,
-                     " and dilated kernel ", dk, " TensorFlow's VALID rule needs ceil((output - kernel + 1) / stride) == "
-                     "input, i.e. an output in [", first, ", ", last, "]");
+        fail(who, ": output extent ", out[d], " in spatial dimension ", d, ": with input extent ", in[d],
+             ", stride ", s, " and dilated kernel ", dk,
+             " TensorFlow's VALID rule needs ceil((output - kernel + 1) / stride) == input, i.e. an output in [",
+             first, ", ", last, "]");
       }
     }
     // lo: the forward padding seen from the transposed side; hi: whatever
     // makes the extent exactly out[d] (dilated input + lo + hi - dk + 1).
     const index_t lo = checked_sub(dk - 1, lo_forward, "padding");
     const index_t dilated_in = dilate_dim(in[d], s);
-    const index_t hi = checked_sub(checked_sub(checked_add(out[d], dk - 1, "padding"), dilated_in, "padding"), lo, "padding");
+    const index_t reach = checked_sub(checked_add(out[d], dk - 1, "padding"), dilated_in, "padding");
+    const index_t hi = checked_sub(reach, lo, "padding");
     pads.emplace_back(lo, hi);
   }
   return Padding::explicit_pads(std::move(pads));
 }
-
 
 }  // namespace detail
 
