@@ -70,7 +70,10 @@ Drawn draw(std::uint64_t seed) {
   // per group).
   p.groups = pick(0, 3) == 0 ? pick(2, 6) : 1;
   const std::int64_t n = rare_zero(1, 3);
-  const std::int64_t cg = p.groups == 1 ? rare_zero(1, 4) : rare_zero(1, 2);
+  std::int64_t cg = p.groups == 1 ? rare_zero(1, 4) : rare_zero(1, 2);
+  // Now and then whole vector packets of channels per tap (8 or 16: the
+  // in-place packing of detail/indirect_lhs.hpp), kept to small problems.
+  if (nsp <= 2 && pick(0, 7) == 0) cg = 8 * pick(1, 2);
   const std::int64_t og = p.groups == 1 ? rare_zero(1, 4) : pick(1, 3);
   const std::int64_t c = cg * p.groups, o = og * p.groups;
   p.transpose_kernel = pick(0, 1) == 1;

@@ -12,6 +12,7 @@
 #include "convt/detail/gemm.hpp"
 #include "convt/detail/geometry.hpp"
 #include "convt/detail/im2col.hpp"
+#include "convt/detail/indirect_lhs.hpp"
 #include "convt/detail/output_write.hpp"
 #include "convt/detail/parallel.hpp"
 #include "convt/detail/phases.hpp"
@@ -71,6 +72,14 @@ class Engine final : public PlanBody<In, Out, Rank> {
         workers_(resolve_threads(num_threads)),
         kind_(kind) {
     make_groups();
+    if constexpr (std::is_same_v<In, Acc>) {
+      // Reading channels in place (indirect_lhs.hpp) pays off when every
+      // tap's run of channels is whole packets.
+      constexpr index_t packet =
+          Eigen::internal::unpacket_traits<typename G::Traits::LhsPacket4Packing>::size;
+      const index_t channels = this->geometry_.group_in;
+      if (packet > 1 && channels > 0 && channels % packet == 0) zeros_.assign(static_cast<std::size_t>(channels), Acc(0));
+    }
     pack_kernel(rhs);
     choose_tiles(workspace_cap);
     make_units();
@@ -144,6 +153,10 @@ class Engine final : public PlanBody<In, Out, Rank> {
       const index_t row_stride = direct_row_stride(ph, lhs_stride);
       const index_t col_stride = row_stride > 0 ? 0 : direct_col_stride(ph, lhs_stride);
       const bool col_major = col_stride > 0 || (row_stride == 0 && lhs_stride[1] != 1);
+      // Otherwise, when packets of channels can be read from the input as
+      // they are, Eigen's packing reads them there (no gathered tile).
+      const bool indirect = row_stride == 0 && !col_major && !zeros_.empty();
+      if (indirect) tile_tap_offsets(split_, ph, un.row0, rows, lhs_stride, gs);
       for (index_t j = 0; j < nfg; ++j) {
         const index_t fg = fg0 + j;
         const In* lhs_group = lhs.data() + fg * Cg * lhs_stride[1];
@@ -155,6 +168,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
         } else if (col_stride > 0) {
           if constexpr (std::is_same_v<In, Acc>) a = lhs_group + un.row0;
           a_stride = col_stride;
+        } else if (indirect) {
+          // packed straight from the input below
         } else if (!col_major) {
           gather_tile<Rank>(split_, ph, un.row0, rows, lhs_group, lhs_stride, Cg, gs, im2col);
         } else {
@@ -164,7 +179,14 @@ class Engine final : public PlanBody<In, Out, Rank> {
         // One GEMM per feature group for the phase group; member m's outputs
         // are columns [m*Og, (m+1)*Og).
         const PackedMatrix<Acc>& b = grp.packed[static_cast<std::size_t>(fg)];
-        if (col_major) {
+        if (indirect) {
+          if constexpr (std::is_same_v<In, Acc>) {
+            const IndirectLhsMapper<Acc> mapped(lhs_group, gs.tile_tap_offset.data(), rows, Cg, zeros_.data());
+            gemm_tile_packed(rows, b, block_a, res, [&](Acc* block, index_t k0, index_t kc) {
+              pack_lhs_indirect(block, mapped.getSubMapper(0, k0), kc, rows);
+            });
+          }
+        } else if (col_major) {
           gemm_tile<Eigen::ColMajor>(a, a_stride, rows, b, block_a, res);
         } else {
           gemm_tile<Eigen::RowMajor>(a, a_stride, rows, b, block_a, res);
@@ -459,6 +481,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
   static constexpr index_t kUnitsPerWorker = 8;
 
   std::vector<Group> groups_;
+  AlignedVector<Acc> zeros_;  // one tap's channels of padding, when packing reads the input in place
   index_t max_group_cols_ = 1;
   index_t max_taps_ = 1;
   index_t max_kc_ = 1;

@@ -32,8 +32,6 @@ struct GemmTraits {
   using LhsMapper = Eigen::internal::const_blas_data_mapper<Acc, index_t, LhsOrder>;
   using RhsMapper = Eigen::internal::const_blas_data_mapper<Acc, index_t, Eigen::RowMajor>;
   using ResMapper = Eigen::internal::blas_data_mapper<Acc, index_t, Eigen::ColMajor, Eigen::Unaligned, 1>;
-  using PackLhs = Eigen::internal::gemm_pack_lhs<Acc, index_t, LhsMapper, Traits::mr, Traits::LhsProgress,
-                                                 typename Traits::LhsPacket4Packing, LhsOrder>;
   using PackRhs = Eigen::internal::gemm_pack_rhs<Acc, index_t, RhsMapper, Traits::nr, Eigen::RowMajor>;
   using Kernel = Eigen::internal::gebp_kernel<Acc, Acc, index_t, ResMapper, Traits::mr, Traits::nr, false, false>;
   /// Rows of one register block: tiles are multiples of this (see header).
@@ -87,24 +85,38 @@ PackedMatrix<Acc> pack_rhs(const Acc* rowmajor, index_t depth, index_t cols) {
   return p;
 }
 
-/// res[m x cols] (column-major, leading dimension m) = lhs[m x depth] * B,
-/// lhs row-major (row stride `lhs_stride`) or, with LhsOrder = ColMajor,
-/// column-major (column stride `lhs_stride`). `block_a` holds at least
-/// m * B.kc elements.
-template <int LhsOrder = Eigen::RowMajor, class Acc>
-void gemm_tile(const Acc* lhs, index_t lhs_stride, index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res) {
-  using G = GemmTraits<Acc, LhsOrder>;
+/// res[m x cols] (column-major, leading dimension m) = A[m x depth] * B,
+/// where pack_a(block_a, k0, kc) packs A's columns [k0, k0 + kc) in gebp's
+/// lhs format. `block_a` holds at least m * B.kc elements.
+template <class Acc, class PackA>
+void gemm_tile_packed(index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res, const PackA& pack_a) {
+  using G = GemmTraits<Acc>;
   std::fill_n(res, m * b.cols, Acc(0));
   if (m == 0 || b.cols == 0) return;
-  typename G::PackLhs pack;
   typename G::Kernel gebp;
-  typename G::LhsMapper a(lhs, lhs_stride);
   typename G::ResMapper c(res, m);
   for (index_t k0 = 0, blk = 0; k0 < b.depth; k0 += b.kc, ++blk) {
     const index_t kc = std::min(b.kc, b.depth - k0);
-    pack(block_a, a.getSubMapper(0, k0), kc, m);
+    pack_a(block_a, k0, kc);
     gebp(c, block_a, b.data.data() + b.block_offset[static_cast<std::size_t>(blk)], m, kc, b.cols, Acc(1));
   }
+}
+
+/// Eigen's lhs packing routine for a data mapper of storage order LhsOrder.
+template <class Acc, class LhsMapper, int LhsOrder>
+using PackLhs = Eigen::internal::gemm_pack_lhs<Acc, index_t, LhsMapper, GemmTraits<Acc>::Traits::mr,
+                                               GemmTraits<Acc>::Traits::LhsProgress,
+                                               typename GemmTraits<Acc>::Traits::LhsPacket4Packing, LhsOrder>;
+
+/// gemm_tile_packed for a lhs in memory: row-major (row stride `lhs_stride`)
+/// or, with LhsOrder = ColMajor, column-major (column stride `lhs_stride`).
+template <int LhsOrder = Eigen::RowMajor, class Acc>
+void gemm_tile(const Acc* lhs, index_t lhs_stride, index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res) {
+  using Mapper = typename GemmTraits<Acc, LhsOrder>::LhsMapper;
+  const Mapper a(lhs, lhs_stride);
+  gemm_tile_packed(m, b, block_a, res, [&](Acc* block, index_t k0, index_t kc) {
+    PackLhs<Acc, Mapper, LhsOrder>()(block, a.getSubMapper(0, k0), kc, m);
+  });
 }
 
 }  // namespace convt::detail

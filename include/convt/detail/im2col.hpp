@@ -28,13 +28,16 @@ std::array<index_t, Rank> canonical_strides(const std::array<index_t, Rank>& str
   return c;
 }
 
+/// Marks an input offset of a tap that meets padding or an inserted zero.
+inline constexpr index_t kAbsentOffset = std::numeric_limits<index_t>::min();
+
 /// Per-worker scratch of the gather: per dimension, the input offset of each
 /// tap for the current row (kAbsent when the tap meets padding/zeros).
 template <std::size_t S>
 struct GatherScratch {
-  static constexpr index_t kAbsent = std::numeric_limits<index_t>::min();
+  static constexpr index_t kAbsent = kAbsentOffset;
   std::array<std::vector<index_t>, S> tap_offset;
-  /// Channel-strided gathers: input offset of every (row, tap) of a tile.
+  /// Input offset of every (row, tap) of a tile (tile_tap_offsets).
   std::vector<index_t> tile_tap_offset;
   /// Output writes: offset of every row of a tile.
   std::vector<index_t> row_offset;
@@ -211,14 +214,12 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
   }
 }
 
-/// As gather_tile for inputs whose channels are not contiguous (NCHW-like):
-/// writes the tile column-major (leading dimension `ld`), one column per
-/// (tap, channel), so that consecutive rows — neighbouring positions — are
-/// read and written next to each other.
-template <std::size_t Rank, class In, class Acc>
-void gather_tile_colmajor(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin,
-                          index_t rows, const In* lhs, const std::array<index_t, Rank>& lhs_stride,
-                          index_t in_features, GatherScratch<Rank - 2>& scratch, Acc* dst, index_t ld) {
+/// Input offset of every (row, tap) of the tile rows [row_begin, row_begin +
+/// rows) of `phase`, tap-major: scratch.tile_tap_offset[tap * rows + r]
+/// (kAbsent where the tap meets padding or an inserted zero).
+template <std::size_t Rank>
+void tile_tap_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
+                      const std::array<index_t, Rank>& lhs_stride, GatherScratch<Rank - 2>& scratch) {
   constexpr std::size_t S = Rank - 2;
   constexpr index_t kAbsent = GatherScratch<S>::kAbsent;
   std::array<const AxisPhase*, S> ap{};
@@ -227,24 +228,37 @@ void gather_tile_colmajor(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& 
   index_t* offsets = scratch.tile_tap_offset.data();
   for (index_t r = 0; r < rows; ++r, cur.next()) {
     row_tap_offsets(split, ap, cur, lhs_stride, scratch);
-    std::array<std::size_t, S> j{};
-    for (index_t tap = 0; tap < phase.taps; ++tap) {
-      index_t off = cur.n * lhs_stride[0];
-      for (std::size_t d = 0; d < S; ++d) {
-        const index_t o = scratch.tap_offset[d][j[d]];
-        if (o == kAbsent) {
-          off = kAbsent;
-          break;
+    // Sums over the dimensions, expanded one dimension at a time in place
+    // (back to front, so no entry is overwritten before it is read): after
+    // dimension d, entry i is the offset of the i-th tap tuple of dims 0..d.
+    index_t* entry = offsets + r;  // entry i at entry[i * rows]
+    entry[0] = cur.n * lhs_stride[0];
+    index_t count = 1;
+    for (std::size_t d = 0; d < S; ++d) {
+      const index_t m = static_cast<index_t>(ap[d]->taps.size());
+      const index_t* dim = scratch.tap_offset[d].data();
+      for (index_t i = count; i-- > 0;) {
+        const index_t a = entry[i * rows];
+        for (index_t j = m; j-- > 0;) {
+          entry[(i * m + j) * rows] = a == kAbsent || dim[j] == kAbsent ? kAbsent : a + dim[j];
         }
-        off += o;
       }
-      offsets[tap * rows + r] = off;
-      for (std::size_t d = S; d-- > 0;) {
-        if (++j[d] < ap[d]->taps.size()) break;
-        j[d] = 0;
-      }
+      count *= m;
     }
   }
+}
+
+/// As gather_tile for inputs whose channels are not contiguous (NCHW-like):
+/// writes the tile column-major (leading dimension `ld`), one column per
+/// (tap, channel), so that consecutive rows — neighbouring positions — are
+/// read and written next to each other.
+template <std::size_t Rank, class In, class Acc>
+void gather_tile_colmajor(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin,
+                          index_t rows, const In* lhs, const std::array<index_t, Rank>& lhs_stride,
+                          index_t in_features, GatherScratch<Rank - 2>& scratch, Acc* dst, index_t ld) {
+  constexpr index_t kAbsent = GatherScratch<Rank - 2>::kAbsent;
+  tile_tap_offsets(split, phase, row_begin, rows, lhs_stride, scratch);
+  const index_t* offsets = scratch.tile_tap_offset.data();
   const index_t c_stride = lhs_stride[1];
   for (index_t tap = 0; tap < phase.taps; ++tap) {
     const index_t* off = offsets + tap * rows;

@@ -1,0 +1,116 @@
+// convt/detail/indirect_lhs.hpp — stages 2 and 3 fused: the im2col tile
+// packed for Eigen's GEMM kernel straight from the input.
+//
+// When the input's element type is the accumulator and its channels are
+// contiguous, column (tap * C + c) of tile row r is input element
+// offset[tap][r] + c. Instead of copying those runs into a row-major tile
+// (gather_tile) that `gemm_pack_lhs` then reads again, the packing reads the
+// input runs themselves through a (tap, row) offset table — XNNPACK's
+// indirection buffer. The packed block holds exactly the values the gathered
+// tile would, so the GEMM and its summation order are unchanged.
+#pragma once
+
+#include <Eigen/Core>
+
+#include "convt/detail/gemm.hpp"
+#include "convt/detail/im2col.hpp"
+
+namespace convt::detail {
+
+/// Row-major view of an im2col tile [rows x taps * C] whose (r, tap) channel
+/// run starts at base + offsets[tap * ld + r], or reads as zeros where the
+/// offset is kAbsentOffset. Implements what gemm_pack_lhs (RowMajor) calls.
+template <class Acc>
+class IndirectLhsMapper {
+ public:
+  using LinearMapper = void;  // gemm_pack_lhs names the type, never uses it
+
+  IndirectLhsMapper(const Acc* base, const index_t* offsets, index_t ld, index_t channels, const Acc* zeros,
+                    index_t row0 = 0, index_t col0 = 0)
+      : base_(base), offsets_(offsets), ld_(ld), channels_(channels), zeros_(zeros), row0_(row0), col0_(col0) {}
+
+  IndirectLhsMapper getSubMapper(index_t i, index_t k) const {
+    return IndirectLhsMapper(base_, offsets_, ld_, channels_, zeros_, row0_ + i, col0_ + k);
+  }
+
+  Acc operator()(index_t i, index_t k) const {
+    const index_t col = col0_ + k;
+    const index_t tap = col / channels_;
+    return run(i, tap)[col - tap * channels_];
+  }
+
+  template <class Packet>
+  Packet loadPacket(index_t i, index_t k) const {
+    constexpr index_t n = Eigen::internal::unpacket_traits<Packet>::size;
+    const index_t col = col0_ + k;
+    const index_t tap = col / channels_;
+    const index_t c = col - tap * channels_;
+    if (c + n <= channels_) return Eigen::internal::ploadu<Packet>(run(i, tap) + c);
+    // The packet straddles two taps (C or the depth block is not a multiple
+    // of the packet): assemble it element by element.
+    alignas(64) Acc v[n];
+    for (index_t e = 0; e < n; ++e) v[e] = (*this)(i, k + e);
+    return Eigen::internal::pload<Packet>(v);
+  }
+
+  index_t channels() const noexcept { return channels_; }
+  index_t col0() const noexcept { return col0_; }
+
+  /// First element of row i's channel run of `tap` (zeros for padding).
+  const Acc* run(index_t i, index_t tap) const {
+    const index_t off = offsets_[tap * ld_ + row0_ + i];
+    return off == kAbsentOffset ? zeros_ : base_ + off;
+  }
+
+ private:
+  const Acc* base_;
+  const index_t* offsets_;
+  index_t ld_;
+  index_t channels_;
+  const Acc* zeros_;  // at least `channels_` zeros
+  index_t row0_;
+  index_t col0_;
+};
+
+/// Packs rows [0, m) x columns [0, kc) of `a` (a mapper at the depth block's
+/// first column) into `block_a` in gebp's lhs format — what
+/// PackLhs<Acc, IndirectLhsMapper<Acc>, RowMajor> writes, faster: a full
+/// panel of mr rows is column-major [mr x kc], and each packet square is
+/// loaded from its channel runs and transposed in registers with the tap
+/// resolved once per square (Eigen's routine does it per packet, through a
+/// loop it cannot unroll). Partial panels are left to Eigen's routine.
+/// tests/test_pack.cpp checks the two agree bit for bit.
+template <class Acc>
+void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc, index_t m) {
+  using Traits = typename GemmTraits<Acc>::Traits;
+  using Packet = typename Traits::LhsPacket4Packing;
+  constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
+  constexpr index_t mr = Traits::mr;
+  const index_t full = P > 1 && mr % P == 0 ? m / mr * mr : 0;
+  const index_t C = a.channels();
+  for (index_t i = 0; i < full; i += mr) {
+    Acc* panel = block_a + i * kc;
+    index_t k = 0;
+    for (; k + P <= kc; k += P) {
+      const index_t col = a.col0() + k;
+      const index_t tap = col / C;
+      const index_t c = col - tap * C;
+      for (index_t r = 0; r < mr; r += P) {
+        Eigen::internal::PacketBlock<Packet, P> square;
+        if (c + P <= C) {
+          for (index_t p = 0; p < P; ++p) square.packet[p] = Eigen::internal::ploadu<Packet>(a.run(i + r + p, tap) + c);
+        } else {
+          for (index_t p = 0; p < P; ++p) square.packet[p] = a.template loadPacket<Packet>(i + r + p, k);
+        }
+        Eigen::internal::ptranspose(square);
+        for (index_t p = 0; p < P; ++p) Eigen::internal::pstore(panel + (k + p) * mr + r, square.packet[p]);
+      }
+    }
+    for (; k < kc; ++k) {
+      for (index_t r = 0; r < mr; ++r) panel[k * mr + r] = a(i + r, k);
+    }
+  }
+  if (full < m) PackLhs<Acc, IndirectLhsMapper<Acc>, Eigen::RowMajor>()(block_a + full * kc, a.getSubMapper(full, 0), kc, m - full);
+}
+
+}  // namespace convt::detail
