@@ -4,6 +4,7 @@
 // is a wrong result. Checked bit for bit over panel edges (rows around
 // multiples of the register block), depth-block starts inside a tap and
 // packets straddling taps, and absent (padding) taps.
+#include <complex>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -31,7 +32,14 @@ void packs_like_eigen() {
       // The input: one run of `channels` per (row, tap), scattered through
       // a buffer with gaps; every fifth (row, tap) is padding.
       std::vector<Acc> input(static_cast<std::size_t>(most_rows * taps * (channels + 5)));
-      for (Acc& v : input) v = static_cast<Acc>(value(rng));
+      using Real = typename Eigen::NumTraits<Acc>::Real;
+      for (Acc& v : input) {
+        if constexpr (Eigen::NumTraits<Acc>::IsComplex) {
+          v = Acc(static_cast<Real>(value(rng)), static_cast<Real>(value(rng)));
+        } else {
+          v = static_cast<Acc>(value(rng));
+        }
+      }
       const std::vector<Acc> zeros(static_cast<std::size_t>(channels), Acc(0));
       std::vector<index_t> offsets(static_cast<std::size_t>(taps * most_rows));
       for (index_t r = 0; r < most_rows; ++r)
@@ -70,5 +78,6 @@ void packs_like_eigen() {
 
 TEST(IndirectPack, FloatMatchesEigensPacking) { packs_like_eigen<float>(); }
 TEST(IndirectPack, DoubleMatchesEigensPacking) { packs_like_eigen<double>(); }
+TEST(IndirectPack, ComplexMatchesEigensPacking) { packs_like_eigen<std::complex<float>>(); }
 
 }  // namespace

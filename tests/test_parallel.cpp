@@ -1,6 +1,7 @@
 // Phase/tile/thread boundaries: every lowering, thread count and workspace cap
 // gives the reference result, and results are bitwise identical across
 // thread counts and workspace caps.
+#include <complex>
 #include <cstring>
 #include <thread>
 
@@ -304,5 +305,7 @@ TEST(Parallel, IndirectPackingDouble) {
   indirect_packing<double>(8, 1);
   indirect_packing<double>(32, 2);
 }
+
+TEST(Parallel, IndirectPackingComplex) { indirect_packing<std::complex<float>>(16, 1); }
 
 }  // namespace

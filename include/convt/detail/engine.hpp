@@ -154,7 +154,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
       const index_t col_stride = row_stride > 0 ? 0 : direct_col_stride(ph, lhs_stride);
       const bool col_major = col_stride > 0 || (row_stride == 0 && lhs_stride[1] != 1);
       // Otherwise, when packets of channels can be read from the input as
-      // they are, Eigen's packing reads them there (no gathered tile).
+      // they are, the GEMM's packing reads them there (no gathered tile).
       const bool indirect = row_stride == 0 && !col_major && !zeros_.empty();
       if (indirect) tile_tap_offsets(split_, ph, un.row0, rows, lhs_stride, gs);
       for (index_t j = 0; j < nfg; ++j) {
