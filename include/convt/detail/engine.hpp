@@ -78,7 +78,9 @@ class Engine final : public PlanBody<In, Out, Rank> {
       constexpr index_t packet =
           Eigen::internal::unpacket_traits<typename G::Traits::LhsPacket4Packing>::size;
       const index_t channels = this->geometry_.group_in;
-      if (packet > 1 && channels > 0 && channels % packet == 0) zeros_.assign(static_cast<std::size_t>(channels), Acc(0));
+      if (packet > 1 && channels > 0 && channels % packet == 0) {
+        zeros_.assign(static_cast<std::size_t>(channels), Acc(0));
+      }
     }
     pack_kernel(rhs);
     choose_tiles(workspace_cap);

@@ -32,10 +32,9 @@ std::array<index_t, Rank> canonical_strides(const std::array<index_t, Rank>& str
 inline constexpr index_t kAbsentOffset = std::numeric_limits<index_t>::min();
 
 /// Per-worker scratch of the gather: per dimension, the input offset of each
-/// tap for the current row (kAbsent when the tap meets padding/zeros).
+/// tap for the current row (kAbsentOffset when the tap meets padding/zeros).
 template <std::size_t S>
 struct GatherScratch {
-  static constexpr index_t kAbsent = kAbsentOffset;
   std::array<std::vector<index_t>, S> tap_offset;
   /// Input offset of every (row, tap) of a tile (tile_tap_offsets).
   std::vector<index_t> tile_tap_offset;
@@ -122,7 +121,7 @@ inline index_t inner_offset(const GatherScratch<S>& scratch, index_t i) {
 }
 
 /// Per dimension, the input offset of every tap of the phase for the row at
-/// `cur` (kAbsent where the tap meets padding or an inserted zero).
+/// `cur` (kAbsentOffset where the tap meets padding or an inserted zero).
 template <std::size_t Rank>
 inline void row_tap_offsets(const PhaseSplit<Rank>& split, const std::array<const AxisPhase*, Rank - 2>& ap,
                             const RowCursor<Rank - 2>& cur, const std::array<index_t, Rank>& lhs_stride,
@@ -131,7 +130,7 @@ inline void row_tap_offsets(const PhaseSplit<Rank>& split, const std::array<cons
     const AxisPhases& axis = split.axes[d];
     for (std::size_t j = 0; j < ap[d]->taps.size(); ++j) {
       const index_t u = cur.t[d] + ap[d]->offsets[j];
-      index_t off = GatherScratch<Rank - 2>::kAbsent;
+      index_t off = kAbsentOffset;
       if (axis.divisor == 1) {
         if (u >= 0 && u < axis.in) off = u * lhs_stride[2 + d];
       } else if (u >= 0 && u % axis.divisor == 0 && u / axis.divisor < axis.in) {
@@ -150,7 +149,6 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
                  const In* lhs, const std::array<index_t, Rank>& lhs_stride, index_t in_features,
                  GatherScratch<Rank - 2>& scratch, Acc* dst) {
   constexpr std::size_t S = Rank - 2;
-  constexpr index_t kAbsent = GatherScratch<S>::kAbsent;
   const index_t c_stride = lhs_stride[1];
   std::array<const AxisPhase*, S> ap{};
   for (std::size_t d = 0; d < S; ++d) ap[d] = &split.axes[d].phases[phase.axis_phase[d]];
@@ -172,8 +170,8 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
     // channel-contiguously (NHWC-like): copy them in one go.
     bool merge_row = false;
     if constexpr (S > 0) {
-      merge_row = merge_layout && scratch.tap_offset[S - 1][0] != kAbsent &&
-                  scratch.tap_offset[S - 1][static_cast<std::size_t>(inner_taps - 1)] != kAbsent;
+      merge_row = merge_layout && scratch.tap_offset[S - 1][0] != kAbsentOffset &&
+                  scratch.tap_offset[S - 1][static_cast<std::size_t>(inner_taps - 1)] != kAbsentOffset;
     }
     // Walk the outer tap tuples in row-major order; columns
     // [tap * in_features, (tap + 1) * in_features) belong to tap tuple `tap`.
@@ -183,7 +181,7 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
       bool present = true;
       for (std::size_t d = 0; d + 1 < S; ++d) {
         const index_t o = scratch.tap_offset[d][j[d]];
-        if (o == kAbsent) {
+        if (o == kAbsentOffset) {
           present = false;
           break;
         }
@@ -197,7 +195,7 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
       } else {
         for (index_t i = 0; i < inner_taps; ++i, col += in_features) {
           const index_t o = inner_offset(scratch, i);
-          if (o == kAbsent) {
+          if (o == kAbsentOffset) {
             std::fill_n(col, in_features, Acc(0));
           } else {
             copy_channels(row_base + off + o, c_stride, in_features, col);
@@ -216,12 +214,11 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
 
 /// Input offset of every (row, tap) of the tile rows [row_begin, row_begin +
 /// rows) of `phase`, tap-major: scratch.tile_tap_offset[tap * rows + r]
-/// (kAbsent where the tap meets padding or an inserted zero).
+/// (kAbsentOffset where the tap meets padding or an inserted zero).
 template <std::size_t Rank>
 void tile_tap_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
                       const std::array<index_t, Rank>& lhs_stride, GatherScratch<Rank - 2>& scratch) {
   constexpr std::size_t S = Rank - 2;
-  constexpr index_t kAbsent = GatherScratch<S>::kAbsent;
   std::array<const AxisPhase*, S> ap{};
   for (std::size_t d = 0; d < S; ++d) ap[d] = &split.axes[d].phases[phase.axis_phase[d]];
   RowCursor<S> cur(phase_counts(split.axes, phase.axis_phase), row_begin);
@@ -240,7 +237,8 @@ void tile_tap_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phas
       for (index_t i = count; i-- > 0;) {
         const index_t a = entry[i * rows];
         for (index_t j = m; j-- > 0;) {
-          entry[(i * m + j) * rows] = a == kAbsent || dim[j] == kAbsent ? kAbsent : a + dim[j];
+          const bool absent = a == kAbsentOffset || dim[j] == kAbsentOffset;
+          entry[(i * m + j) * rows] = absent ? kAbsentOffset : a + dim[j];
         }
       }
       count *= m;
@@ -256,7 +254,6 @@ template <std::size_t Rank, class In, class Acc>
 void gather_tile_colmajor(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin,
                           index_t rows, const In* lhs, const std::array<index_t, Rank>& lhs_stride,
                           index_t in_features, GatherScratch<Rank - 2>& scratch, Acc* dst, index_t ld) {
-  constexpr index_t kAbsent = GatherScratch<Rank - 2>::kAbsent;
   tile_tap_offsets(split, phase, row_begin, rows, lhs_stride, scratch);
   const index_t* offsets = scratch.tile_tap_offset.data();
   const index_t c_stride = lhs_stride[1];
@@ -265,7 +262,7 @@ void gather_tile_colmajor(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& 
     for (index_t c = 0; c < in_features; ++c) {
       const In* src = lhs + c * c_stride;
       Acc* col = dst + (tap * in_features + c) * ld;
-      for (index_t r = 0; r < rows; ++r) col[r] = off[r] == kAbsent ? Acc(0) : convert<Acc>(src[off[r]]);
+      for (index_t r = 0; r < rows; ++r) col[r] = off[r] == kAbsentOffset ? Acc(0) : convert<Acc>(src[off[r]]);
     }
   }
 }

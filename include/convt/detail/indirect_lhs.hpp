@@ -110,7 +110,10 @@ void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc
       for (index_t r = 0; r < mr; ++r) panel[k * mr + r] = a(i + r, k);
     }
   }
-  if (full < m) PackLhs<Acc, IndirectLhsMapper<Acc>, Eigen::RowMajor>()(block_a + full * kc, a.getSubMapper(full, 0), kc, m - full);
+  if (full < m) {
+    PackLhs<Acc, IndirectLhsMapper<Acc>, Eigen::RowMajor>()(block_a + full * kc, a.getSubMapper(full, 0), kc,
+                                                            m - full);
+  }
 }
 
 }  // namespace convt::detail
