@@ -335,11 +335,21 @@ int check_all(int threads) {
 }  // namespace
 }  // namespace bench
 
+#ifndef CONVT_BENCH_PEERS
+#define CONVT_BENCH_PEERS "unknown"
+#endif
+
 int main(int argc, char** argv) {
   const int all_threads = std::max(1u, std::thread::hardware_concurrency());
+  // Which peers this build has (bench/CMakeLists.txt leaves out a missing or
+  // broken one): printed so a table without a column explains itself.
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--check") == 0) return bench::check_all(all_threads);
+    if (std::strcmp(argv[i], "--check") == 0) {
+      std::printf("peers in this build: %s\n", CONVT_BENCH_PEERS);
+      return bench::check_all(all_threads);
+    }
   }
+  benchmark::AddCustomContext("peers", CONVT_BENCH_PEERS);
   // Eigen's operator* (used by the GEMM ceiling) would otherwise fork OpenMP
   // threads inside our own row split: the ceiling splits rows itself.
   Eigen::setNbThreads(1);

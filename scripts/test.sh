@@ -17,30 +17,52 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_root=${BUILD_ROOT:-$root/build-test}
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# Each stage's duration, printed at the end (also when a stage fails).
+stage_names=() stage_seconds=() stage_start=$SECONDS stage_name=""
+stage() {  # stage "name": ends the running stage, starts the next
+  if [ -n "$stage_name" ]; then
+    stage_names+=("$stage_name")
+    stage_seconds+=($((SECONDS - stage_start)))
+  fi
+  stage_name=$1 stage_start=$SECONDS
+  [ -n "$1" ] && echo "== $1"
+  return 0
+}
+report_stages() {
+  stage ""
+  echo "== stage durations"
+  local i
+  for i in "${!stage_names[@]}"; do printf '%6d s  %s\n' "${stage_seconds[$i]}" "${stage_names[$i]}"; done
+  printf '%6d s  total\n' "$SECONDS"
+}
+trap report_stages EXIT
+
+stage "packages (apt-get, only what is missing)"
 # shellcheck source=scripts/deps.sh
 source "$root/scripts/deps.sh"
 convt_ensure_packages cmake make g++ clang libclang-rt-14-dev libeigen3-dev libgtest-dev libbenchmark-dev \
-  libcli11-dev libstb-dev pkg-config doxygen libdnnl-dev libxnnpack-dev libpthreadpool-dev
+  libcli11-dev libstb-dev pkg-config doxygen libdnnl-dev ocl-icd-opencl-dev libxnnpack-dev libpthreadpool-dev
 
-echo "== g++: configure, build, test"
+
+stage "g++: configure, build, test"
 cmake -S "$root" -B "$build_root/gcc" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DCONVT_WERROR=ON
 cmake --build "$build_root/gcc" -j "$jobs"
 ctest --test-dir "$build_root/gcc" --output-on-failure -j "$jobs"
-echo "== API reference (doxygen; an undocumented public declaration fails)"
+stage "API reference (doxygen; an undocumented public declaration fails)"
 cmake --build "$build_root/gcc" --target docs
 
-echo "== clang: configure, build, test"
+stage "clang: configure, build, test"
 cmake -S "$root" -B "$build_root/clang" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DCONVT_WERROR=ON
 cmake --build "$build_root/clang" -j "$jobs"
 ctest --test-dir "$build_root/clang" --output-on-failure -j "$jobs"
 
-echo "== packaging: install; find_package, add_subdirectory, FetchContent, vendoring, pkg-config consumers"
+stage "packaging: install; find_package, add_subdirectory, FetchContent, vendoring, pkg-config consumers"
 rm -rf "$build_root/prefix"
 cmake --install "$build_root/gcc" --prefix "$build_root/prefix"
 test -x "$build_root/prefix/bin/convt-npy"
 "$root/tests/consumer/run.sh" "$root" "$build_root/prefix" "$build_root/consumers"
 
-echo "== clang AddressSanitizer + UndefinedBehaviorSanitizer: build, test"
+stage "clang AddressSanitizer + UndefinedBehaviorSanitizer: build, test"
 # Left out here, because ASan replaces what they observe: the 4 GiB
 # peak-memory test (shadow memory and ASan's allocator change the peak) and
 # the allocation-failure test (ASan's allocator aborts on a 16 TiB request
@@ -50,15 +72,15 @@ cmake -S "$root" -B "$build_root/asan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMP
   -DCONVT_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS="$san -fsanitize=address,undefined"
 cmake --build "$build_root/asan" -j "$jobs"
 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
-  ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" -E "Memory\.|Errors\.OutputTooLargeToAllocate"
+  ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" -E "Memory\.|Errors\.OutputTooLargeToAllocate|configure\."
 
-echo "== clang ThreadSanitizer: threaded tests"
+stage "clang ThreadSanitizer: threaded tests"
 cmake -S "$root" -B "$build_root/tsan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
   -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_EXAMPLES=OFF -DCMAKE_CXX_FLAGS="$san -fsanitize=thread"
 cmake --build "$build_root/tsan" -j "$jobs" --target test_parallel test_plan
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$build_root/tsan" --output-on-failure -j "$jobs" -R "^(Parallel|Plan)\."
 
-echo "== libFuzzer: ${CONVT_FUZZ_SECONDS:-60} s"
+stage "libFuzzer: ${CONVT_FUZZ_SECONDS:-60} s"
 cmake -S "$root" -B "$build_root/fuzz" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
   -DCONVT_BUILD_FUZZER=ON -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_EXAMPLES=OFF
 cmake --build "$build_root/fuzz" -j "$jobs" --target fuzz_conv_transpose
