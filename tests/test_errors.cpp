@@ -258,4 +258,59 @@ TEST(Errors, NegativeInputStridesAreSupported) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(y(0, i, 0), want[i]) << i;
 }
 
+// Overflow detection: the portable fallback (MSVC; CONVT_PORTABLE_OVERFLOW)
+// and the version convt uses agree with exact 128-bit-free reasoning at the
+// int64/uint64 boundaries; checked_* report through convt::Error.
+TEST(Errors, OverflowArithmeticAtTheLimits) {
+  using convt::detail::portable_add_overflow;
+  using convt::detail::portable_mul_overflow;
+  using convt::detail::portable_sub_overflow;
+  constexpr index_t hi = std::numeric_limits<index_t>::max();
+  constexpr index_t lo = std::numeric_limits<index_t>::min();
+  struct Case { index_t a, b; bool mul, add, sub; };
+  const Case cases[] = {
+      {0, lo, false, false, true},          {lo, 0, false, false, false},      {-1, lo, true, true, false},
+      {lo, -1, true, true, false},          {lo, 1, false, false, true},       {1, hi, false, true, false},
+      {hi, 1, false, true, false},          {hi, -1, false, false, true},     {-1, hi, false, false, false},
+      {2, hi / 2, false, false, false},     {2, hi / 2 + 1, true, false, false}, {-2, lo / 2, true, false, false},
+      {-2, lo / 2 + 1, false, false, false}, {2, lo / 2, false, false, false},  {2, lo / 2 - 1, true, false, false},
+      {3037000499, 3037000499, false, false, false}, {3037000500, 3037000500, true, false, false},
+      {-3037000500, 3037000500, true, false, false}, {hi, hi, true, true, false}, {lo, lo, true, true, false},
+      {lo, hi, true, false, true},          {hi, lo, true, false, true},       {-1, -1, false, false, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << c.a << " op " << c.b);
+    index_t r = 0;
+    EXPECT_EQ(portable_mul_overflow(c.a, c.b, &r), c.mul);
+    if (!c.mul) {
+      EXPECT_EQ(r, c.a * c.b);
+    }
+    EXPECT_EQ(convt::detail::mul_overflow(c.a, c.b, &r), c.mul);
+    EXPECT_EQ(portable_add_overflow(c.a, c.b, &r), c.add);
+    if (!c.add) {
+      EXPECT_EQ(r, c.a + c.b);
+    }
+    EXPECT_EQ(convt::detail::add_overflow(c.a, c.b, &r), c.add);
+    EXPECT_EQ(portable_sub_overflow(c.a, c.b, &r), c.sub);
+    if (!c.sub) {
+      EXPECT_EQ(r, c.a - c.b);
+    }
+    EXPECT_EQ(convt::detail::sub_overflow(c.a, c.b, &r), c.sub);
+    if (c.mul) {
+      expect_error([&] { convt::detail::checked_mul(c.a, c.b, "test"); }, {"test: ", "overflows 64-bit"});
+    } else {
+      EXPECT_EQ(convt::detail::checked_mul(c.a, c.b, "test"), c.a * c.b);
+    }
+  }
+  constexpr std::uint64_t umax = std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t u = 0;
+  EXPECT_FALSE(portable_mul_overflow(std::uint64_t{1} << 32, (std::uint64_t{1} << 32) - 1, &u));
+  EXPECT_EQ(u, (std::uint64_t{1} << 32) * ((std::uint64_t{1} << 32) - 1));
+  EXPECT_TRUE(portable_mul_overflow(std::uint64_t{1} << 32, std::uint64_t{1} << 32, &u));
+  EXPECT_TRUE(portable_mul_overflow(umax, std::uint64_t{2}, &u));
+  EXPECT_FALSE(portable_mul_overflow(umax, std::uint64_t{1}, &u));
+  EXPECT_FALSE(portable_mul_overflow(std::uint64_t{0}, umax, &u));
+  EXPECT_TRUE(convt::detail::mul_overflow(umax / 3 + 1, std::uint64_t{3}, &u));
+}
+
 }  // namespace

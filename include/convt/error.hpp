@@ -11,6 +11,8 @@
 #include <string>
 #include <utility>
 
+#include "convt/detail/overflow.hpp"
+
 // Exceptions, or (-fno-exceptions) a handler: see set_error_handler.
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
 #define CONVT_HAS_EXCEPTIONS 1
@@ -77,7 +79,7 @@ template <class... Parts>
 /// a * b, or an Error naming `what` when the product leaves int64.
 inline index_t checked_mul(index_t a, index_t b, const char* what) {
   index_t r = 0;
-  if (__builtin_mul_overflow(a, b, &r)) {
+  if (mul_overflow(a, b, &r)) {
     fail(what, ": ", a, " * ", b, " overflows 64-bit signed indexing");
   }
   return r;
@@ -86,7 +88,7 @@ inline index_t checked_mul(index_t a, index_t b, const char* what) {
 /// a + b, or an Error naming `what` when the sum leaves int64.
 inline index_t checked_add(index_t a, index_t b, const char* what) {
   index_t r = 0;
-  if (__builtin_add_overflow(a, b, &r)) {
+  if (add_overflow(a, b, &r)) {
     fail(what, ": ", a, " + ", b, " overflows 64-bit signed indexing");
   }
   return r;
@@ -95,7 +97,7 @@ inline index_t checked_add(index_t a, index_t b, const char* what) {
 /// a - b, or an Error naming `what` when the difference leaves int64.
 inline index_t checked_sub(index_t a, index_t b, const char* what) {
   index_t r = 0;
-  if (__builtin_sub_overflow(a, b, &r)) {
+  if (sub_overflow(a, b, &r)) {
     fail(what, ": ", a, " - ", b, " overflows 64-bit signed indexing");
   }
   return r;

@@ -144,8 +144,8 @@ Accumulator choose_accumulator(Precision precision, index_t depth) {
     static_assert(is_integer_v<In> && is_integer_v<Out>, "unreachable: integer accumulation");
     std::uint64_t worst = 0;
     const std::uint64_t m = max_magnitude<In>();
-    const bool overflow = __builtin_mul_overflow(m, m, &worst) ||
-                          __builtin_mul_overflow(worst, static_cast<std::uint64_t>(depth > 0 ? depth : 1), &worst);
+    const bool overflow =
+        mul_overflow(m, m, &worst) || mul_overflow(worst, static_cast<std::uint64_t>(depth > 0 ? depth : 1), &worst);
     if (!overflow) {
       if (worst <= (std::uint64_t{1} << 24)) return Accumulator::F32;
       if (worst <= (std::uint64_t{1} << 53)) return Accumulator::F64;
