@@ -54,7 +54,7 @@ void packs_like_eigen() {
             if (rows > most_rows || col0 + kc > depth || kc <= 0) continue;
             SCOPED_TRACE(::testing::Message() << "C " << channels << " taps " << taps << " rows " << rows
                                               << " col0 " << col0 << " kc " << kc);
-            // The gathered tile gemm_tile would pack: row-major [rows x depth].
+            // The gathered tile Eigen's packing would read: row-major [rows x depth].
             std::vector<Acc> tile(static_cast<std::size_t>(std::max<index_t>(1, rows * depth)));
             for (index_t r = 0; r < rows; ++r)
               for (index_t t = 0; t < taps; ++t) {

@@ -90,6 +90,16 @@ std::array<std::size_t, Rank> canonical_axes(const std::string& spec, const char
   return axes;
 }
 
+/// An operand view's element strides in canonical [N, C, spatial...] (or
+/// [O, I, spatial...]) order; `axes` is that operand's Layout entry.
+template <std::size_t Rank>
+std::array<index_t, Rank> canonical_strides(const std::array<index_t, Rank>& strides,
+                                            const std::array<std::size_t, Rank>& axes) {
+  std::array<index_t, Rank> c{};
+  for (std::size_t i = 0; i < Rank; ++i) c[i] = strides[axes[i]];
+  return c;
+}
+
 /// Validates `dn` (or the rank's default when absent) and resolves it.
 template <std::size_t Rank>
 Layout<Rank> resolve_layout(const std::optional<DimensionNumbers>& dn) {

@@ -1,6 +1,7 @@
 // convt/padding.hpp — JAX's conv_transpose conventions turned into a plain
 // correlation: padding resolution ('SAME', 'VALID', explicit pairs,
-// use_consistent_padding) and kernel flipping (transpose_kernel).
+// use_consistent_padding) and the kernel seen in canonical order, flipped
+// for transpose_kernel.
 #pragma once
 
 #include <algorithm>
@@ -9,7 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "convt/dimension_numbers.hpp"
 #include "convt/error.hpp"
+#include "convt/tensor.hpp"
 
 namespace convt {
 
@@ -209,6 +212,19 @@ CanonicalKernel<Rank> flip_kernel(CanonicalKernel<Rank> k) {
   std::swap(k.extent[0], k.extent[1]);
   std::swap(k.stride[0], k.stride[1]);
   return k;
+}
+
+/// The kernel in canonical [O, I, k...] order as a strided view (flipped and
+/// O/I-swapped through strides when transpose_kernel is set).
+template <std::size_t Rank, class R>
+CanonicalKernel<Rank> canonical_kernel(const TensorView<const R, Rank>& rhs, const Layout<Rank>& layout,
+                                       bool transpose_kernel) {
+  CanonicalKernel<Rank> k;
+  for (std::size_t i = 0; i < Rank; ++i) {
+    k.extent[i] = rhs.shape()[layout.rhs[i]];
+    k.stride[i] = rhs.strides()[layout.rhs[i]];
+  }
+  return transpose_kernel ? flip_kernel(k) : k;
 }
 
 }  // namespace detail

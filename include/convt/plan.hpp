@@ -69,9 +69,9 @@ namespace detail {
 template <class In, class Out, std::size_t Rank, class Acc>
 std::shared_ptr<const PlanBody<In, Out, Rank>> make_engine(Geometry<Rank> g, PhaseSplit<Rank> split,
                                                            const TensorView<const In, Rank>& rhs,
-                                                           const ConvTransposeOptions<Rank - 2>& o, Accumulator kind) {
+                                                           const ConvTransposeOptions<Rank - 2>& o) {
   return std::make_shared<Engine<In, Out, Rank, Acc>>(std::move(g), std::move(split), rhs, o.num_threads,
-                                                      o.workspace_bytes, kind);
+                                                      o.workspace_bytes);
 }
 
 template <class In, class Out, std::size_t Rank>
@@ -82,18 +82,18 @@ std::shared_ptr<const PlanBody<In, Out, Rank>> make_body(Geometry<Rank> g, const
   // The longest reduction any output element sees decides integer exactness.
   const Accumulator kind = choose_accumulator<In, Out>(o.precision.effective(), split.max_depth);
   if constexpr (is_complex_v<In>) {
-    if (kind == Accumulator::C64) return make_engine<In, Out, Rank, std::complex<float>>(std::move(g), std::move(split), rhs, o, kind);
-    return make_engine<In, Out, Rank, std::complex<double>>(std::move(g), std::move(split), rhs, o, kind);
+    if (kind == Accumulator::C64) return make_engine<In, Out, Rank, std::complex<float>>(std::move(g), std::move(split), rhs, o);
+    return make_engine<In, Out, Rank, std::complex<double>>(std::move(g), std::move(split), rhs, o);
   } else if constexpr (is_integer_v<Out>) {
     switch (kind) {
-      case Accumulator::F32: return make_engine<In, Out, Rank, float>(std::move(g), std::move(split), rhs, o, kind);
-      case Accumulator::F64: return make_engine<In, Out, Rank, double>(std::move(g), std::move(split), rhs, o, kind);
-      case Accumulator::I64: return make_engine<In, Out, Rank, std::int64_t>(std::move(g), std::move(split), rhs, o, kind);
-      default: return make_engine<In, Out, Rank, std::uint64_t>(std::move(g), std::move(split), rhs, o, kind);
+      case Accumulator::F32: return make_engine<In, Out, Rank, float>(std::move(g), std::move(split), rhs, o);
+      case Accumulator::F64: return make_engine<In, Out, Rank, double>(std::move(g), std::move(split), rhs, o);
+      case Accumulator::I64: return make_engine<In, Out, Rank, std::int64_t>(std::move(g), std::move(split), rhs, o);
+      default: return make_engine<In, Out, Rank, std::uint64_t>(std::move(g), std::move(split), rhs, o);
     }
   } else {
-    if (kind == Accumulator::F32) return make_engine<In, Out, Rank, float>(std::move(g), std::move(split), rhs, o, kind);
-    return make_engine<In, Out, Rank, double>(std::move(g), std::move(split), rhs, o, kind);
+    if (kind == Accumulator::F32) return make_engine<In, Out, Rank, float>(std::move(g), std::move(split), rhs, o);
+    return make_engine<In, Out, Rank, double>(std::move(g), std::move(split), rhs, o);
   }
 }
 

@@ -45,31 +45,41 @@ struct PrecisionConfig {
 
 namespace detail {
 
+/// What kind of number an element type holds.
+enum class ElementKind { SignedInteger, UnsignedInteger, Floating, Complex };
+
 template <class T> struct element_traits { static constexpr bool supported = false; };
-#define CONVT_ELEMENT(T, KIND, NAME)                   \
-  template <> struct element_traits<T> {               \
-    static constexpr bool supported = true;            \
-    static constexpr int kind = KIND;                  \
-    static constexpr const char* name = NAME;          \
+#define CONVT_ELEMENT(T, KIND, NAME)                      \
+  template <> struct element_traits<T> {                  \
+    static constexpr bool supported = true;               \
+    static constexpr ElementKind kind = ElementKind::KIND; \
+    static constexpr const char* name = NAME;             \
   };
-// kind: 0 signed integer, 1 unsigned integer, 2 floating, 3 complex
-CONVT_ELEMENT(std::int8_t, 0, "int8")
-CONVT_ELEMENT(std::int16_t, 0, "int16")
-CONVT_ELEMENT(std::int32_t, 0, "int32")
-CONVT_ELEMENT(std::int64_t, 0, "int64")
-CONVT_ELEMENT(std::uint8_t, 1, "uint8")
-CONVT_ELEMENT(Eigen::half, 2, "float16")
-CONVT_ELEMENT(Eigen::bfloat16, 2, "bfloat16")
-CONVT_ELEMENT(float, 2, "float32")
-CONVT_ELEMENT(double, 2, "float64")
-CONVT_ELEMENT(std::complex<float>, 3, "complex64")
-CONVT_ELEMENT(std::complex<double>, 3, "complex128")
+CONVT_ELEMENT(std::int8_t, SignedInteger, "int8")
+CONVT_ELEMENT(std::int16_t, SignedInteger, "int16")
+CONVT_ELEMENT(std::int32_t, SignedInteger, "int32")
+CONVT_ELEMENT(std::int64_t, SignedInteger, "int64")
+CONVT_ELEMENT(std::uint8_t, UnsignedInteger, "uint8")
+CONVT_ELEMENT(Eigen::half, Floating, "float16")
+CONVT_ELEMENT(Eigen::bfloat16, Floating, "bfloat16")
+CONVT_ELEMENT(float, Floating, "float32")
+CONVT_ELEMENT(double, Floating, "float64")
+CONVT_ELEMENT(std::complex<float>, Complex, "complex64")
+CONVT_ELEMENT(std::complex<double>, Complex, "complex128")
 #undef CONVT_ELEMENT
 
 template <class T> inline constexpr bool is_supported_v = element_traits<std::remove_cv_t<T>>::supported;
-template <class T> inline constexpr bool is_integer_v = is_supported_v<T> && element_traits<T>::kind <= 1;
-template <class T> inline constexpr bool is_floating_v = is_supported_v<T> && element_traits<T>::kind == 2;
-template <class T> inline constexpr bool is_complex_v = is_supported_v<T> && element_traits<T>::kind == 3;
+template <class T> constexpr bool is_kind(ElementKind kind) {
+  if constexpr (is_supported_v<T>) {
+    return element_traits<std::remove_cv_t<T>>::kind == kind;
+  } else {
+    return false;
+  }
+}
+template <class T> inline constexpr bool is_integer_v =
+    is_kind<T>(ElementKind::SignedInteger) || is_kind<T>(ElementKind::UnsignedInteger);
+template <class T> inline constexpr bool is_floating_v = is_kind<T>(ElementKind::Floating);
+template <class T> inline constexpr bool is_complex_v = is_kind<T>(ElementKind::Complex);
 template <class T> inline constexpr bool is_half_v =
     std::is_same_v<T, Eigen::half> || std::is_same_v<T, Eigen::bfloat16>;
 

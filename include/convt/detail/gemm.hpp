@@ -89,7 +89,7 @@ PackedMatrix<Acc> pack_rhs(const Acc* rowmajor, index_t depth, index_t cols) {
 /// where pack_a(block_a, k0, kc) packs A's columns [k0, k0 + kc) in gebp's
 /// lhs format. `block_a` holds at least m * B.kc elements.
 template <class Acc, class PackA>
-void gemm_tile_packed(index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res, const PackA& pack_a) {
+void gemm_tile(index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res, const PackA& pack_a) {
   using G = GemmTraits<Acc>;
   std::fill_n(res, m * b.cols, Acc(0));
   if (m == 0 || b.cols == 0) return;
@@ -107,16 +107,5 @@ template <class Acc, class LhsMapper, int LhsOrder>
 using PackLhs = Eigen::internal::gemm_pack_lhs<Acc, index_t, LhsMapper, GemmTraits<Acc>::Traits::mr,
                                                GemmTraits<Acc>::Traits::LhsProgress,
                                                typename GemmTraits<Acc>::Traits::LhsPacket4Packing, LhsOrder>;
-
-/// gemm_tile_packed for a lhs in memory: row-major (row stride `lhs_stride`)
-/// or, with LhsOrder = ColMajor, column-major (column stride `lhs_stride`).
-template <int LhsOrder = Eigen::RowMajor, class Acc>
-void gemm_tile(const Acc* lhs, index_t lhs_stride, index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res) {
-  using Mapper = typename GemmTraits<Acc, LhsOrder>::LhsMapper;
-  const Mapper a(lhs, lhs_stride);
-  gemm_tile_packed(m, b, block_a, res, [&](Acc* block, index_t k0, index_t kc) {
-    PackLhs<Acc, Mapper, LhsOrder>()(block, a.getSubMapper(0, k0), kc, m);
-  });
-}
 
 }  // namespace convt::detail

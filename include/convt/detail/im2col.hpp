@@ -19,15 +19,6 @@
 
 namespace convt::detail {
 
-/// Canonical [N, C, spatial...] element strides of an operand view.
-template <std::size_t Rank>
-std::array<index_t, Rank> canonical_strides(const std::array<index_t, Rank>& strides,
-                                            const std::array<std::size_t, Rank>& axes) {
-  std::array<index_t, Rank> c{};
-  for (std::size_t i = 0; i < Rank; ++i) c[i] = strides[axes[i]];
-  return c;
-}
-
 /// Marks an input offset of a tap that meets padding or an inserted zero.
 inline constexpr index_t kAbsentOffset = std::numeric_limits<index_t>::min();
 
@@ -50,36 +41,6 @@ struct GatherScratch {
     row_offset.resize(static_cast<std::size_t>(tile_rows));
   }
 };
-
-/// Row index within a phase → (n, t_0, ..., t_{S-1}), and back to stepping.
-template <std::size_t S>
-struct RowCursor {
-  index_t n = 0;
-  std::array<index_t, S> t{};
-  std::array<index_t, S> count{};
-
-  RowCursor(const std::array<index_t, S>& counts, index_t row) : count(counts) {
-    for (std::size_t d = S; d-- > 0;) {
-      t[d] = row % count[d];
-      row /= count[d];
-    }
-    n = row;
-  }
-  void next() {
-    for (std::size_t d = S; d-- > 0;) {
-      if (++t[d] < count[d]) return;
-      t[d] = 0;
-    }
-    ++n;
-  }
-};
-
-template <std::size_t S>
-std::array<index_t, S> phase_counts(const std::array<AxisPhases, S>& axes, const std::array<std::size_t, S>& which) {
-  std::array<index_t, S> c{};
-  for (std::size_t d = 0; d < S; ++d) c[d] = axes[d].phases[which[d]].count;
-  return c;
-}
 
 /// Copies `n` channel values (stride `stride`) into `dst`, converting.
 template <class In, class Acc>

@@ -9,7 +9,6 @@
 
 #include <Eigen/Core>
 
-#include "convt/detail/im2col.hpp"
 #include "convt/detail/phases.hpp"
 #include "convt/tensor.hpp"
 #include "convt/types.hpp"

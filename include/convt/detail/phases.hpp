@@ -7,6 +7,7 @@
 // stride (non-divisible positions are the inserted zeros).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <map>
@@ -157,6 +158,75 @@ PhaseSplit<Rank> split_phases(const Geometry<Rank>& g, Lowering lowering) {
     }
     if constexpr (S == 0) return split;
   }
+}
+
+/// Row index within a phase → (n, t_0, ..., t_{S-1}), and back to stepping.
+template <std::size_t S>
+struct RowCursor {
+  index_t n = 0;
+  std::array<index_t, S> t{};
+  std::array<index_t, S> count{};
+
+  RowCursor(const std::array<index_t, S>& counts, index_t row) : count(counts) {
+    for (std::size_t d = S; d-- > 0;) {
+      t[d] = row % count[d];
+      row /= count[d];
+    }
+    n = row;
+  }
+  void next() {
+    for (std::size_t d = S; d-- > 0;) {
+      if (++t[d] < count[d]) return;
+      t[d] = 0;
+    }
+    ++n;
+  }
+};
+
+template <std::size_t S>
+std::array<index_t, S> phase_counts(const std::array<AxisPhases, S>& axes, const std::array<std::size_t, S>& which) {
+  std::array<index_t, S> c{};
+  for (std::size_t d = 0; d < S; ++d) c[d] = axes[d].phases[which[d]].count;
+  return c;
+}
+
+/// Phases whose im2col matrices are identical (same row counts and tap
+/// shifts in every dimension: e.g. all phases of k = s, or the two shift
+/// patterns of FCN's k = 2s) share one gather and one GEMM against their
+/// kernels placed side by side.
+struct PhaseGroup {
+  std::vector<std::size_t> phases;  // members: indices into PhaseSplit::phases, all with the same im2col
+};
+
+template <std::size_t Rank>
+bool same_im2col(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& a, const Phase<Rank - 2>& b) {
+  if (a.depth != b.depth || a.rows != b.rows) return false;
+  for (std::size_t d = 0; d < Rank - 2; ++d) {
+    const AxisPhase& x = split.axes[d].phases[a.axis_phase[d]];
+    const AxisPhase& y = split.axes[d].phases[b.axis_phase[d]];
+    if (x.count != y.count || x.offsets != y.offsets) return false;
+  }
+  return true;
+}
+
+/// Groups the phases of `split`, each group with at most `max_columns`
+/// output columns (members x `group_out`), members in phase order.
+template <std::size_t Rank>
+std::vector<PhaseGroup> group_phases(const PhaseSplit<Rank>& split, index_t group_out, index_t max_columns) {
+  const std::size_t most = static_cast<std::size_t>(std::max<index_t>(1, max_columns / std::max<index_t>(group_out, 1)));
+  std::vector<PhaseGroup> groups;
+  for (std::size_t p = 0; p < split.phases.size(); ++p) {
+    bool placed = false;
+    for (PhaseGroup& grp : groups) {
+      if (grp.phases.size() < most && same_im2col(split, split.phases[grp.phases.front()], split.phases[p])) {
+        grp.phases.push_back(p);
+        placed = true;
+        break;
+      }
+    }
+    if (!placed) groups.push_back(PhaseGroup{{p}});
+  }
+  return groups;
 }
 
 }  // namespace convt::detail

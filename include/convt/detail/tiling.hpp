@@ -1,0 +1,161 @@
+// convt/detail/tiling.hpp — how a plan's work is cut into units: a pure
+// function of the problem's sizes (no data, no types), tested on its own
+// (tests/test_tiling.cpp).
+//
+// A work unit is (phase group, tile of rows, block of feature groups). Tiles
+// are multiples of the GEMM's register block (gebp's mr rows), so a row's
+// summation order never depends on the tiling: results are bitwise
+// identical for any thread count and workspace cap.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include "convt/error.hpp"
+
+#ifndef CONVT_TILE_TARGET_BYTES
+#define CONVT_TILE_TARGET_BYTES (256 * 1024)
+#endif
+
+namespace convt::detail {
+
+/// The sizes tiling depends on.
+struct TilingProblem {
+  std::vector<index_t> group_rows;  // rows (GEMM M) of each phase group
+  index_t max_depth = 0;            // longest GEMM depth (K) of any group
+  index_t max_kc = 1;               // largest depth block of the packed kernels
+  index_t max_columns = 1;          // widest GEMM (N) of any group
+  index_t feature_groups = 1;       // feature_group_count
+  index_t group_out = 0;            // output features per feature group
+  index_t row_block = 1;            // gebp's register block of rows (mr)
+  index_t cache_rows = 1;           // Eigen's cache-blocking rows (mc) for the tallest group
+  index_t element_bytes = 4;        // sizeof the accumulator
+  int workers = 1;
+  std::size_t workspace_cap = std::size_t{16} << 20;
+};
+
+/// The decision.
+struct Tiling {
+  index_t tile_rows = 1;        // rows per unit (a multiple of row_block)
+  index_t fg_block = 1;         // feature groups computed per unit
+  index_t fg_blocks = 1;        // units per tile: ceil(feature_groups / fg_block)
+  index_t staged_columns = 0;   // columns of the block that collects a unit's feature groups
+  index_t worker_elements = 0;  // scratch elements per worker: gather, packed block, result, staging
+};
+
+// Output features written together when feature groups are small.
+inline constexpr index_t kStagedFeatures = 128;
+// Only problems with at most this many units per worker are rebalanced.
+inline constexpr index_t kUnitsPerWorker = 8;
+// One tile's gather, packed block and result stay within this, so the
+// stages hand data to each other in cache.
+inline constexpr index_t kTileTargetBytes = CONVT_TILE_TARGET_BYTES;
+
+inline index_t ceil_div(index_t a, index_t b) { return a / b + (a % b != 0); }
+
+/// Rows the busiest worker processes when units of `tile` rows are handed
+/// out in order to whichever worker is free first.
+inline index_t makespan(const TilingProblem& p, index_t tile, index_t fg_blocks) {
+  std::vector<index_t> load(static_cast<std::size_t>(p.workers), 0);
+  for (index_t n : p.group_rows) {
+    for (index_t r = 0; r < n; r += tile) {
+      for (index_t b = 0; b < fg_blocks; ++b) *std::min_element(load.begin(), load.end()) += std::min(tile, n - r);
+    }
+  }
+  return *std::max_element(load.begin(), load.end());
+}
+
+inline Tiling choose_tiling(const TilingProblem& p) {
+  Tiling t;
+  // Feature groups per unit: up to kStagedFeatures output features written
+  // together, the groups spread evenly over the blocks (513 depthwise
+  // groups: 4 blocks of 103 and one of 101, not 4 x 128 + 1).
+  const index_t G = std::max<index_t>(p.feature_groups, 1);
+  const index_t most = std::min(G, std::max<index_t>(1, kStagedFeatures / std::max<index_t>(p.group_out, 1)));
+  t.fg_block = ceil_div(G, ceil_div(G, most));
+  t.fg_blocks = ceil_div(G, t.fg_block);
+
+  index_t most_rows = 1;
+  for (index_t r : p.group_rows) most_rows = std::max(most_rows, r);
+  const index_t block = p.row_block;
+  const index_t budget = static_cast<index_t>(std::min<std::size_t>(p.workspace_cap, std::size_t{1} << 62)) / p.workers;
+  auto staged = [&] { return t.fg_block > 1 ? p.max_columns * t.fg_block : 0; };
+  auto bytes_per_row = [&] { return p.element_bytes * (p.max_depth + p.max_kc + p.max_columns + staged()); };
+  // The staging block is the first thing a small workspace cap gives up:
+  // fewer feature groups per unit until one register block of rows fits.
+  while (t.fg_block > 1 && block * bytes_per_row() > budget) {
+    t.fg_block = (t.fg_block + 1) / 2;
+    t.fg_blocks = ceil_div(G, t.fg_block);
+  }
+  const index_t per_row = bytes_per_row();
+  // Eigen's own row blocking (so the packed lhs block stays in L2), within
+  // the tile target and the workspace cap, rounded to the register block.
+  index_t rows = std::max(std::min(p.cache_rows, kTileTargetBytes / std::max<index_t>(per_row, 1)), block);
+  if (per_row > 0) rows = std::min(rows, budget / per_row);
+  rows = std::max(block, rows / block * block);
+  // No tile taller than the tallest group (rounded up to the block).
+  rows = std::min(rows, ceil_div(most_rows, block) * block);
+  // Small problems: the block-rounded tiles can leave one worker a whole
+  // tile behind the other. If splitting the tallest group into exactly one
+  // tile per worker finishes sooner (taller tiles, up to 4x, within the
+  // workspace cap), use that.
+  index_t units = 0;
+  for (index_t n : p.group_rows) units += ceil_div(n, rows) * t.fg_blocks;
+  if (p.workers > 1 && units <= kUnitsPerWorker * p.workers) {
+    const index_t balanced = ceil_div(ceil_div(most_rows, p.workers), block) * block;
+    if (balanced > rows && balanced <= 4 * rows && (per_row == 0 || balanced <= std::max(block, budget / per_row)) &&
+        makespan(p, balanced, t.fg_blocks) < makespan(p, rows, t.fg_blocks)) {
+      rows = balanced;
+    }
+  }
+  t.tile_rows = rows;
+  t.staged_columns = staged();
+  t.worker_elements = rows * (p.max_depth + p.max_kc + p.max_columns + t.staged_columns);
+  return t;
+}
+
+/// The work units of a tiling, numbered phase group by phase group; only
+/// the running unit counts are stored, so nothing grows with the image.
+class WorkUnits {
+ public:
+  struct Unit {
+    std::size_t group;  // phase group
+    index_t row0;       // first row of the tile
+    index_t rows;       // rows of the tile
+    index_t fg0;        // first feature group
+    index_t fgs;        // feature groups of the unit
+  };
+
+  WorkUnits() = default;
+  WorkUnits(const std::vector<index_t>& group_rows, const Tiling& t, index_t feature_groups)
+      : group_rows_(group_rows), tile_rows_(t.tile_rows), fg_block_(t.fg_block), fg_blocks_(t.fg_blocks),
+        feature_groups_(feature_groups) {
+    index_t total = 0;
+    for (index_t n : group_rows_) {
+      total = checked_add(total, checked_mul(ceil_div(n, tile_rows_), fg_blocks_, "work units"), "work units");
+      end_.push_back(total);
+    }
+  }
+
+  index_t count() const noexcept { return end_.empty() ? 0 : end_.back(); }
+
+  Unit operator[](index_t u) const noexcept {
+    const auto it = std::upper_bound(end_.begin(), end_.end(), u);
+    const auto g = static_cast<std::size_t>(it - end_.begin());
+    const index_t local = u - (g == 0 ? 0 : end_[g - 1]);
+    const index_t row0 = local / fg_blocks_ * tile_rows_;
+    const index_t fg0 = local % fg_blocks_ * fg_block_;
+    return {g, row0, std::min(tile_rows_, group_rows_[g] - row0), fg0, std::min(fg_block_, feature_groups_ - fg0)};
+  }
+
+ private:
+  std::vector<index_t> group_rows_;
+  std::vector<index_t> end_;  // per group: units of this and earlier groups
+  index_t tile_rows_ = 1;
+  index_t fg_block_ = 1;
+  index_t fg_blocks_ = 1;
+  index_t feature_groups_ = 1;
+};
+
+}  // namespace convt::detail

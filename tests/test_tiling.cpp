@@ -1,0 +1,141 @@
+// The tiling decision (detail/tiling.hpp) on its own, as a pure function of
+// sizes: tiles are whole register blocks, scratch respects the workspace cap
+// down to one block, staging is given up first, small problems are split
+// evenly over workers, and the work units cover every (group, row, feature
+// group) exactly once.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "convt/detail/tiling.hpp"
+
+namespace {
+
+using convt::index_t;
+using convt::detail::choose_tiling;
+using convt::detail::Tiling;
+using convt::detail::TilingProblem;
+using convt::detail::WorkUnits;
+
+TilingProblem problem(std::vector<index_t> rows, int workers, std::size_t cap) {
+  TilingProblem p;
+  p.group_rows = std::move(rows);
+  p.max_depth = 576;  // 64 channels x 9 taps
+  p.max_kc = 320;
+  p.max_columns = 64;
+  p.feature_groups = 1;
+  p.group_out = 64;
+  p.row_block = 48;
+  p.cache_rows = 4096;
+  p.element_bytes = 4;
+  p.workers = workers;
+  p.workspace_cap = cap;
+  return p;
+}
+
+index_t bytes_per_row(const TilingProblem& p, const Tiling& t) {
+  return p.element_bytes * (p.max_depth + p.max_kc + p.max_columns + t.staged_columns);
+}
+
+TEST(Tiling, TilesAreWholeBlocksWithinTheTargetAndTheCap) {
+  for (int workers : {1, 2, 3, 8})
+    for (std::size_t cap : {std::size_t{1}, std::size_t{100000}, std::size_t{1} << 20, std::size_t{16} << 20})
+      for (index_t rows : {1, 47, 48, 49, 1000, 100000}) {
+        SCOPED_TRACE(::testing::Message() << workers << " workers, cap " << cap << ", rows " << rows);
+        const TilingProblem p = problem({rows, rows / 2 + 1}, workers, cap);
+        const Tiling t = choose_tiling(p);
+        EXPECT_EQ(t.tile_rows % p.row_block, 0);
+        EXPECT_GE(t.tile_rows, p.row_block);
+        // Never taller than the tallest group rounded up to a block.
+        EXPECT_LE(t.tile_rows, (rows + 47) / 48 * 48);
+        EXPECT_EQ(t.worker_elements, t.tile_rows * bytes_per_row(p, t) / p.element_bytes);
+        // The cap holds unless one register block of rows already exceeds it.
+        const index_t all = static_cast<index_t>(workers) * t.worker_elements * p.element_bytes;
+        if (t.tile_rows > p.row_block) {
+          EXPECT_LE(all, static_cast<index_t>(cap));
+        }
+      }
+}
+
+TEST(Tiling, TileTargetKeepsStagesInCache) {
+  // Large cap, one worker: the tile is bounded by the cache target, not the cap.
+  const TilingProblem p = problem({1 << 20}, 1, std::size_t{1} << 30);
+  const Tiling t = choose_tiling(p);
+  EXPECT_LE(t.tile_rows * bytes_per_row(p, t), convt::detail::kTileTargetBytes + p.row_block * bytes_per_row(p, t));
+  EXPECT_EQ(t.tile_rows, convt::detail::kTileTargetBytes / bytes_per_row(p, t) / 48 * 48);
+}
+
+TEST(Tiling, FeatureGroupsAreStagedEvenlyAndShrinkFirst) {
+  TilingProblem p = problem({2000}, 1, std::size_t{16} << 20);
+  p.feature_groups = 513;  // depthwise
+  p.group_out = 1;
+  p.max_columns = 1;
+  p.max_depth = 4;
+  Tiling t = choose_tiling(p);
+  EXPECT_EQ(t.fg_block, 103);  // 5 blocks of <= 128, spread evenly
+  EXPECT_EQ(t.fg_blocks, 5);
+  EXPECT_EQ(t.staged_columns, 103);
+  // A tiny cap gives up the staging before the rows: one feature group.
+  p.workspace_cap = 1;
+  t = choose_tiling(p);
+  EXPECT_EQ(t.fg_block, 1);
+  EXPECT_EQ(t.fg_blocks, 513);
+  EXPECT_EQ(t.staged_columns, 0);
+  EXPECT_EQ(t.tile_rows, 48);
+  // Wide groups: no staging at all.
+  p = problem({2000}, 1, std::size_t{16} << 20);
+  p.feature_groups = 4;
+  p.group_out = 64;
+  t = choose_tiling(p);
+  EXPECT_EQ(t.fg_block, 2);  // 128 / 64
+  EXPECT_EQ(t.fg_blocks, 2);
+}
+
+TEST(Tiling, SmallProblemsSplitEvenlyOverWorkers) {
+  // 288 rows in Eigen's 96-row tiles leave one worker two tiles (192 rows)
+  // and the other one (96); one 144-row tile per worker finishes sooner.
+  TilingProblem p = problem({288}, 2, std::size_t{16} << 20);
+  p.cache_rows = 96;
+  p.max_depth = p.max_kc = 64;  // small rows: the cache target allows 96-row tiles
+  const Tiling t = choose_tiling(p);
+  EXPECT_EQ(t.tile_rows, 144);
+  EXPECT_EQ(convt::detail::makespan(p, 144, 1), 144);
+  EXPECT_EQ(convt::detail::makespan(p, 96, 1), 192);
+  // Where the balanced split would not finish sooner, the tiles stay.
+  p.group_rows = {200};  // 96, 96, 8 -> 104 rows at most; 144 + 56 -> 144
+  EXPECT_EQ(choose_tiling(p).tile_rows, 96);
+  // One worker: nothing to balance.
+  p.group_rows = {288};
+  p.workers = 1;
+  EXPECT_EQ(choose_tiling(p).tile_rows, 96);
+}
+
+TEST(Tiling, WorkUnitsCoverEverythingOnce) {
+  for (index_t groups : {1, 3, 513}) {
+    TilingProblem p = problem({1, 48, 95, 1000}, 2, 200000);
+    p.feature_groups = groups;
+    p.group_out = groups == 1 ? 64 : 2;
+    const Tiling t = choose_tiling(p);
+    const WorkUnits units(p.group_rows, t, groups);
+    std::vector<std::vector<int>> seen(p.group_rows.size());
+    for (std::size_t g = 0; g < p.group_rows.size(); ++g) {
+      seen[g].assign(static_cast<std::size_t>(p.group_rows[g] * groups), 0);
+    }
+    for (index_t u = 0; u < units.count(); ++u) {
+      const WorkUnits::Unit un = units[u];
+      ASSERT_LT(un.group, p.group_rows.size());
+      ASSERT_GT(un.rows, 0);
+      ASSERT_LE(un.rows, t.tile_rows);
+      ASSERT_EQ(un.row0 % t.tile_rows, 0);
+      ASSERT_GT(un.fgs, 0);
+      ASSERT_LE(un.fgs, t.fg_block);
+      for (index_t r = un.row0; r < un.row0 + un.rows; ++r)
+        for (index_t f = un.fg0; f < un.fg0 + un.fgs; ++f) ++seen[un.group][static_cast<std::size_t>(r * groups + f)];
+    }
+    for (const auto& s : seen)
+      for (int c : s) ASSERT_EQ(c, 1);
+  }
+  EXPECT_EQ(WorkUnits().count(), 0);
+}
+
+}  // namespace
