@@ -3,14 +3,19 @@
 #   installs what is missing (apt-get, as root or through sudo), then
 #   1. configures, builds (g++, warnings as errors) and runs every ctest test;
 #   2. builds the API reference (doxygen), then builds and runs the suite
-#      again with clang (warnings as errors);
+#      again with clang (warnings as errors; the fast-path tests' -march=native
+#      variants are left to the g++ and sanitizer builds);
 #   3. installs convt to a prefix and builds a consumer every way a project
 #      can take it (tests/consumer/run.sh): find_package (and refuses an
 #      incompatible version), add_subdirectory, FetchContent, vendored
 #      headers, pkg-config;
-#   4. runs the suite under clang's AddressSanitizer + UndefinedBehaviorSanitizer,
-#      the threaded tests under ThreadSanitizer, and the libFuzzer target for
-#      CONVT_FUZZ_SECONDS (default 60) from the committed seed corpus.
+#   4. runs the suite under clang's AddressSanitizer + UndefinedBehaviorSanitizer
+#      (with the portable overflow checks forced: CONVT_PORTABLE_OVERFLOW), the
+#      threaded tests under ThreadSanitizer, and the libFuzzer target for
+#      CONVT_FUZZ_SECONDS (default 60) from the committed seed corpus;
+#   5. cross-compiles the suite for aarch64 (NEON) and runs it under qemu-user.
+# The slow differential test runs 3,000 problems in the g++ build and 1,000
+# in the others (CONVT_DIFF_PROBLEMS).
 # Usage: scripts/test.sh        (BUILD_ROOT=/some/dir to build elsewhere)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,7 +46,8 @@ stage "packages (apt-get, only what is missing)"
 # shellcheck source=scripts/deps.sh
 source "$root/scripts/deps.sh"
 convt_ensure_packages cmake make g++ clang libclang-rt-14-dev libeigen3-dev libgtest-dev libbenchmark-dev \
-  libcli11-dev libstb-dev pkg-config doxygen libdnnl-dev ocl-icd-opencl-dev libxnnpack-dev libpthreadpool-dev
+  libcli11-dev libstb-dev pkg-config doxygen libdnnl-dev ocl-icd-opencl-dev libxnnpack-dev libpthreadpool-dev \
+  googletest g++-aarch64-linux-gnu qemu-user
 
 
 stage "g++: configure, build, test"
@@ -52,9 +58,10 @@ stage "API reference (doxygen; an undocumented public declaration fails)"
 cmake --build "$build_root/gcc" --target docs
 
 stage "clang: configure, build, test"
-cmake -S "$root" -B "$build_root/clang" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DCONVT_WERROR=ON
+cmake -S "$root" -B "$build_root/clang" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DCONVT_WERROR=ON \
+  -DCONVT_TEST_NATIVE=OFF
 cmake --build "$build_root/clang" -j "$jobs"
-ctest --test-dir "$build_root/clang" --output-on-failure -j "$jobs"
+CONVT_DIFF_PROBLEMS=1000 ctest --test-dir "$build_root/clang" --output-on-failure -j "$jobs"
 
 stage "packaging: install; find_package, add_subdirectory, FetchContent, vendoring, pkg-config consumers"
 rm -rf "$build_root/prefix"
@@ -66,12 +73,15 @@ stage "clang AddressSanitizer + UndefinedBehaviorSanitizer: build, test"
 # Left out here, because ASan replaces what they observe: the 4 GiB
 # peak-memory test (shadow memory and ASan's allocator change the peak) and
 # the allocation-failure test (ASan's allocator aborts on a 16 TiB request
-# instead of letting operator new throw).
+# instead of letting operator new throw). The fast-path tests run in their
+# -march=native variant only, and convt-npy (the slowest target; its .npy
+# reader has its own fuzzer below) is not built here.
 san="-O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all"
 cmake -S "$root" -B "$build_root/asan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-  -DCONVT_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS="$san -fsanitize=address,undefined"
+  -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_NPY_CLI=OFF -DCONVT_TEST_DEFAULT_ISA=OFF \
+  -DCMAKE_CXX_FLAGS="$san -fsanitize=address,undefined -DCONVT_PORTABLE_OVERFLOW"
 cmake --build "$build_root/asan" -j "$jobs"
-ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
+ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 CONVT_DIFF_PROBLEMS=1000 \
   ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" -E "Memory\.|Errors\.OutputTooLargeToAllocate|configure\."
 
 stage "clang ThreadSanitizer: threaded tests"
@@ -88,4 +98,15 @@ rm -rf "$build_root/fuzz/corpus" && mkdir -p "$build_root/fuzz/corpus"
 "$build_root/fuzz/tests/fuzz/fuzz_conv_transpose" -max_total_time="${CONVT_FUZZ_SECONDS:-60}" -timeout=10 \
   -print_final_stats=1 "$build_root/fuzz/corpus" "$root/tests/fuzz/corpus"
 
+stage "aarch64: cross-compile (g++-aarch64-linux-gnu), run under qemu-user"
+# Eigen's NEON packets (4 floats) change which panels the packing takes and
+# where tile edges fall. Correctness only: timing under emulation means
+# nothing, and the peak-memory test measures the emulator's own memory too.
+cmake -S "$root" -B "$build_root/aarch64" -DCMAKE_BUILD_TYPE=Release -DCONVT_WERROR=ON \
+  -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/aarch64-linux-gnu.cmake" -DCONVT_GTEST_SOURCE_DIR=/usr/src/googletest \
+  -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_EXAMPLES=OFF -DCONVT_INSTALL=OFF
+cmake --build "$build_root/aarch64" -j "$jobs"
+CONVT_DIFF_PROBLEMS=500 ctest --test-dir "$build_root/aarch64" --output-on-failure -j "$jobs" -E "Memory\."
+
+stage ""
 echo "convt: all tests passed"
