@@ -108,10 +108,15 @@ struct Problem {
   std::vector<std::int64_t> out_sp;
 };
 
+/// What the convt entries fuse after the sum: nothing, or a bias and ReLU
+/// (the layer most decoders have), to measure what the fusion costs.
+enum class Fused { Nothing, BiasRelu };
+
 template <std::size_t Rank, class In, class Out>
-Runnable convt_runnable(const Problem& p, int threads, convt::Lowering lowering) {
+Runnable convt_runnable(const Problem& p, int threads, convt::Lowering lowering, Fused fused) {
   struct State {
     convt::Tensor<In, Rank> x, w;
+    std::vector<Out> bias;
     std::optional<convt::Plan<In, Out, Rank>> plan;
     convt::Tensor<Out, Rank> y;
   };
@@ -122,8 +127,14 @@ Runnable convt_runnable(const Problem& p, int threads, convt::Lowering lowering)
   for (std::size_t i = 0; i < p.w.size(); ++i) st->w.data()[i] = from_float<In>(p.w[i]);
   std::array<convt::index_t, Rank - 2> strides{};
   for (std::size_t d = 0; d < Rank - 2; ++d) strides[d] = p.spec.s[d];
-  st->plan.emplace(convt::make_plan<Out>(st->w.view(), st->x.shape(), strides, padding(p.spec),
-                                         options<Rank>(p.spec, threads, lowering)));
+  auto opt = options<Rank>(p.spec, threads, lowering);
+  if (fused == Fused::BiasRelu) {
+    const auto b = random_floats(static_cast<std::size_t>(p.spec.o), 3);
+    for (float v : b) st->bias.push_back(from_float<Out>(v));
+    opt.bias = convt::BiasView(st->bias.data(), p.spec.o);
+    opt.activation = convt::Activation::relu();
+  }
+  st->plan.emplace(convt::make_plan<Out>(st->w.view(), st->x.shape(), strides, padding(p.spec), opt));
   st->y = convt::Tensor<Out, Rank>(st->plan->output_shape());
   Runnable r;
   r.run = [st] { st->plan->run(st->x.view(), st->y.view()); };
@@ -136,21 +147,21 @@ Runnable convt_runnable(const Problem& p, int threads, convt::Lowering lowering)
 }
 
 template <std::size_t Rank>
-Runnable convt_by_type(const Problem& p, int threads, convt::Lowering lowering) {
+Runnable convt_by_type(const Problem& p, int threads, convt::Lowering lowering, Fused fused) {
   switch (p.spec.dtype) {
-    case DType::F32: return convt_runnable<Rank, float, float>(p, threads, lowering);
-    case DType::BF16: return convt_runnable<Rank, Eigen::bfloat16, Eigen::bfloat16>(p, threads, lowering);
-    case DType::I8toI32: return convt_runnable<Rank, std::int8_t, std::int32_t>(p, threads, lowering);
-    case DType::F64: return convt_runnable<Rank, double, double>(p, threads, lowering);
+    case DType::F32: return convt_runnable<Rank, float, float>(p, threads, lowering, fused);
+    case DType::BF16: return convt_runnable<Rank, Eigen::bfloat16, Eigen::bfloat16>(p, threads, lowering, fused);
+    case DType::I8toI32: return convt_runnable<Rank, std::int8_t, std::int32_t>(p, threads, lowering, fused);
+    case DType::F64: return convt_runnable<Rank, double, double>(p, threads, lowering, fused);
   }
   return {};
 }
 
-Runnable make_convt(const Problem& p, int threads, convt::Lowering lowering) {
+Runnable make_convt(const Problem& p, int threads, convt::Lowering lowering, Fused fused = Fused::Nothing) {
   switch (p.spec.nsp()) {
-    case 1: return convt_by_type<3>(p, threads, lowering);
-    case 2: return convt_by_type<4>(p, threads, lowering);
-    default: return convt_by_type<5>(p, threads, lowering);
+    case 1: return convt_by_type<3>(p, threads, lowering, fused);
+    case 2: return convt_by_type<4>(p, threads, lowering, fused);
+    default: return convt_by_type<5>(p, threads, lowering, fused);
   }
 }
 
@@ -257,6 +268,11 @@ void register_all(int all_threads) {
       const std::string suffix = "/" + s.name + "/threads:" + std::to_string(t);
       register_one("convt" + suffix, [get, t] { return make_convt(get(), t, convt::Lowering::PhaseSplit); },
                    s.useful_flops());
+      if (s.base) {
+        register_one("convt_bias_relu" + suffix,
+                     [get, t] { return make_convt(get(), t, convt::Lowering::PhaseSplit, Fused::BiasRelu); },
+                     s.useful_flops());
+      }
       // Grouped shapes: the dense lowering is a GEMV per group (minutes).
       if (dense_flops(s) <= kDenseFlopLimit && s.groups == 1) {
         register_one("dense" + suffix, [get, t] { return make_convt(get(), t, convt::Lowering::DenseDilated); },
@@ -310,6 +326,21 @@ int check_all(int threads) {
     auto convt_run = make_convt(p, threads, convt::Lowering::PhaseSplit);
     convt_run.run();
     const auto want = convt_run.output();
+    if (s.base) {
+      // The fused bias + ReLU entry computes relu(conv + bias).
+      auto fused = make_convt(p, threads, convt::Lowering::PhaseSplit, Fused::BiasRelu);
+      fused.run();
+      const auto bias = random_floats(static_cast<std::size_t>(s.o), 3);
+      std::int64_t positions = s.n;
+      for (auto e : p.out_sp) positions *= e;
+      std::vector<float> expect(want.size());
+      for (std::size_t i = 0; i < want.size(); ++i) {
+        const std::int64_t idx = static_cast<std::int64_t>(i);
+        const std::int64_t o = s.nchw ? idx / (positions / s.n) % s.o : idx % s.o;
+        expect[i] = std::max(0.0f, want[i] + bias[static_cast<std::size_t>(o)]);
+      }
+      report(s.name + " fused bias+ReLU", relative_error(fused.output(), expect), 1e-6);
+    }
     if (dense_flops(s) <= kDenseFlopLimit && s.groups == 1) {
       auto dense = make_convt(p, threads, convt::Lowering::DenseDilated);
       dense.run();

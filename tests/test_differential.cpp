@@ -9,9 +9,10 @@
 // the seed; CONVT_DIFF_ONLY=17 reruns one problem.
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <sstream>
 
-#include "test_util.hpp"
+#include "epilogue_util.hpp"
 
 namespace {
 
@@ -36,8 +37,15 @@ struct Drawn {
   std::size_t workspace = 0;
   bool dense = false;
   bool strided = false;
+  std::optional<testutil::EpilogueCase> epilogue;  // bias, accumulation, activation
   std::string descriptor;
 };
+
+bool integer_result(Kind k) {
+  return k == Kind::I8toI32 || k == Kind::I8 || k == Kind::I16 || k == Kind::I32 || k == Kind::I64 || k == Kind::U8 ||
+         k == Kind::U8toI16 || k == Kind::I16toI64;
+}
+bool complex_result(Kind k) { return k == Kind::C64 || k == Kind::C128 || k == Kind::C64toC128; }
 
 std::int64_t env_int(const char* name, std::int64_t fallback) {
   const char* v = std::getenv(name);
@@ -113,6 +121,23 @@ Drawn draw(std::uint64_t seed) {
   d.workspace = caps[pick(0, 2)];
   d.dense = pick(0, 5) == 0;
   d.strided = pick(0, 2) == 0;
+  // One problem in four with an epilogue the result type allows.
+  if (pick(0, 3) == 0) {
+    testutil::EpilogueCase e;
+    e.bias = pick(0, 2) != 0;
+    e.accumulate = std::vector<double>{0, 1, -2}[static_cast<std::size_t>(pick(0, 2))];
+    using convt::Activation;
+    const std::vector<Activation> floating = {Activation::none(), Activation::relu(), Activation::leaky_relu(0.25),
+                                              Activation::clamp(-0.5, 0.5), Activation::tanh(), Activation::sigmoid(),
+                                              Activation::gelu(), Activation::gelu_tanh(), Activation::silu()};
+    const std::vector<Activation> integer = {Activation::none(), Activation::relu(), Activation::clamp(-9, 11)};
+    if (integer_result(d.kind)) {
+      e.activation = integer[static_cast<std::size_t>(pick(0, 2))];
+    } else if (!complex_result(d.kind)) {
+      e.activation = floating[static_cast<std::size_t>(pick(0, 8))];
+    }
+    d.epilogue = e;
+  }
   std::ostringstream os;
   os << "n" << n << "c" << c << "o" << o << "_g" << p.groups << "_in" << join(in) << "_k" << join(k) << "_s" << join(p.strides) << "_d"
      << join(p.dilation) << "_p" << p.padding;
@@ -120,6 +145,9 @@ Drawn draw(std::uint64_t seed) {
   os << (p.consistent ? "c" : "") << "_dn" << p.lhs_spec << "." << p.rhs_spec << "." << p.out_spec << "_tk"
      << p.transpose_kernel << "_" << kind_name(d.kind) << "_t" << d.threads << "_ws" << d.workspace
      << (d.dense ? "_dense" : "") << (d.strided ? "_strided" : "");
+  if (d.epilogue) {
+    os << "_ep" << (d.epilogue->bias ? "b" : "") << "a" << d.epilogue->accumulate << d.epilogue->activation.name();
+  }
   d.descriptor = os.str();
   return d;
 }
@@ -134,6 +162,15 @@ bool padding_invalid(const ref::Problem& p) {
   return false;
 }
 
+template <std::size_t Rank, class T, class Out = void, class Acc = void>
+void check_drawn(const Drawn& d, const convt::ConvTransposeOptions<Rank - 2>& opt, std::uint32_t seed) {
+  if (d.epilogue) {
+    testutil::check_epilogue<Rank, T, Out, Acc>(d.p, *d.epilogue, opt, seed, d.strided);
+  } else {
+    testutil::check<Rank, T, Out, Acc>(d.p, opt, seed, d.strided);
+  }
+}
+
 template <std::size_t Rank>
 void run(const Drawn& d) {
   convt::ConvTransposeOptions<Rank - 2> opt;
@@ -141,31 +178,31 @@ void run(const Drawn& d) {
   opt.workspace_bytes = d.workspace;
   opt.lowering = d.dense ? convt::Lowering::DenseDilated : convt::Lowering::PhaseSplit;
   switch (d.kind) {
-    case Kind::F32: testutil::check<Rank, float>(d.p, opt, 1, d.strided); break;
-    case Kind::I8toI32: testutil::check<Rank, std::int8_t, std::int32_t>(d.p, opt, 3, d.strided); break;
+    case Kind::F32: check_drawn<Rank, float>(d, opt, 1); break;
+    case Kind::I8toI32: check_drawn<Rank, std::int8_t, std::int32_t>(d, opt, 3); break;
     default:
       if constexpr (Rank == 3 || Rank == 4) {
         switch (d.kind) {
-          case Kind::F64: testutil::check<Rank, double>(d.p, opt, 2, d.strided); return;
-          case Kind::C64: testutil::check<Rank, std::complex<float>>(d.p, opt, 4, d.strided); return;
-          case Kind::BF16toF32: testutil::check<Rank, Eigen::bfloat16, float>(d.p, opt, 5, d.strided); return;
+          case Kind::F64: check_drawn<Rank, double>(d, opt, 2); return;
+          case Kind::C64: check_drawn<Rank, std::complex<float>>(d, opt, 4); return;
+          case Kind::BF16toF32: check_drawn<Rank, Eigen::bfloat16, float>(d, opt, 5); return;
           default: break;
         }
       }
       if constexpr (Rank == 4) {
         switch (d.kind) {
-          case Kind::F16: testutil::check<4, Eigen::half, void, float>(d.p, opt, 6, d.strided); break;
-          case Kind::BF16: testutil::check<4, Eigen::bfloat16, void, float>(d.p, opt, 7, d.strided); break;
-          case Kind::C128: testutil::check<4, std::complex<double>>(d.p, opt, 8, d.strided); break;
-          case Kind::C64toC128: testutil::check<4, std::complex<float>, std::complex<double>>(d.p, opt, 9, d.strided); break;
-          case Kind::F32toF64: testutil::check<4, float, double>(d.p, opt, 10, d.strided); break;
-          case Kind::I8: testutil::check<4, std::int8_t>(d.p, opt, 11, d.strided); break;
-          case Kind::I16: testutil::check<4, std::int16_t>(d.p, opt, 12, d.strided); break;
-          case Kind::I32: testutil::check<4, std::int32_t>(d.p, opt, 13, d.strided); break;
-          case Kind::I64: testutil::check<4, std::int64_t>(d.p, opt, 14, d.strided); break;
-          case Kind::U8: testutil::check<4, std::uint8_t>(d.p, opt, 15, d.strided); break;
-          case Kind::U8toI16: testutil::check<4, std::uint8_t, std::int16_t>(d.p, opt, 16, d.strided); break;
-          case Kind::I16toI64: testutil::check<4, std::int16_t, std::int64_t>(d.p, opt, 17, d.strided); break;
+          case Kind::F16: check_drawn<4, Eigen::half, void, float>(d, opt, 6); break;
+          case Kind::BF16: check_drawn<4, Eigen::bfloat16, void, float>(d, opt, 7); break;
+          case Kind::C128: check_drawn<4, std::complex<double>>(d, opt, 8); break;
+          case Kind::C64toC128: check_drawn<4, std::complex<float>, std::complex<double>>(d, opt, 9); break;
+          case Kind::F32toF64: check_drawn<4, float, double>(d, opt, 10); break;
+          case Kind::I8: check_drawn<4, std::int8_t>(d, opt, 11); break;
+          case Kind::I16: check_drawn<4, std::int16_t>(d, opt, 12); break;
+          case Kind::I32: check_drawn<4, std::int32_t>(d, opt, 13); break;
+          case Kind::I64: check_drawn<4, std::int64_t>(d, opt, 14); break;
+          case Kind::U8: check_drawn<4, std::uint8_t>(d, opt, 15); break;
+          case Kind::U8toI16: check_drawn<4, std::uint8_t, std::int16_t>(d, opt, 16); break;
+          case Kind::I16toI64: check_drawn<4, std::int16_t, std::int64_t>(d, opt, 17); break;
           default: break;
         }
       }

@@ -3,6 +3,7 @@
 
 #include "convt/conv_transpose.hpp"
 #include "convt/dimension_numbers.hpp"
+#include "convt/epilogue.hpp"
 #include "convt/error.hpp"
 #include "convt/options.hpp"
 #include "convt/padding.hpp"

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "convt/dimension_numbers.hpp"
+#include "convt/epilogue.hpp"
 #include "convt/error.hpp"
 #include "convt/types.hpp"
 
@@ -45,6 +46,15 @@ struct ConvTransposeOptions {
   /// rhs 'O' axis then has C entries and 'I' has O/groups), which is
   /// PyTorch's grouped ConvTranspose weight (in, out/groups, k...).
   index_t feature_group_count = 1;
+  /// Per-output-feature bias of the result type (convt/epilogue.hpp); the
+  /// plan keeps a copy. Empty = none.
+  BiasView bias;
+  /// beta of out = conv + beta * out: 1 adds the result to what the output
+  /// holds (skip connections, overlap-add); 0 overwrites without reading it.
+  double accumulate = 0;
+  /// Applied after the bias and the accumulation, before the one conversion
+  /// to the result type.
+  Activation activation;
   /// Worker threads; 0 = all hardware threads, 1 = the caller's thread only.
   int num_threads = 0;
   /// Cap on the extra memory of one call (im2col tiles and GEMM blocks of all

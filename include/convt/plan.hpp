@@ -71,7 +71,8 @@ std::shared_ptr<const PlanBody<In, Out, Rank>> make_engine(Geometry<Rank> g, Pha
                                                            const TensorView<const In, Rank>& rhs,
                                                            const ConvTransposeOptions<Rank - 2>& o) {
   return std::make_shared<Engine<In, Out, Rank, Acc>>(std::move(g), std::move(split), rhs, o.num_threads,
-                                                      o.workspace_bytes);
+                                                      o.workspace_bytes,
+                                                      EpilogueSpec{o.bias, o.accumulate, o.activation});
 }
 
 template <class In, class Out, std::size_t Rank>

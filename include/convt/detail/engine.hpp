@@ -9,11 +9,13 @@
 #include <memory>
 #include <vector>
 
+#include "convt/detail/epilogue.hpp"
 #include "convt/detail/gemm.hpp"
 #include "convt/detail/geometry.hpp"
 #include "convt/detail/im2col.hpp"
 #include "convt/detail/kernel_packing.hpp"
 #include "convt/detail/lhs_access.hpp"
+#include "convt/detail/output_fill.hpp"
 #include "convt/detail/output_write.hpp"
 #include "convt/detail/parallel.hpp"
 #include "convt/detail/phases.hpp"
@@ -51,8 +53,12 @@ class Engine final : public PlanBody<In, Out, Rank> {
 
  public:
   Engine(Geometry<Rank> g, PhaseSplit<Rank> split, const TensorView<const In, Rank>& rhs, int num_threads,
-         std::size_t workspace_cap)
-      : PlanBody<In, Out, Rank>(std::move(g)), split_(std::move(split)), workers_(resolve_threads(num_threads)) {
+         std::size_t workspace_cap, const EpilogueSpec& epilogue)
+      : PlanBody<In, Out, Rank>(std::move(g)),
+        split_(std::move(split)),
+        workers_(resolve_threads(num_threads)),
+        epilogue_(epilogue, this->geometry_.out_features),
+        zero_stays_zero_(epilogue_.zero_stays_zero()) {
     const Geometry<Rank>& geo = this->geometry_;
     groups_ = group_phases(split_, geo.group_out, kGroupColumns);
     kernel_ = pack_kernel<Acc>(split_, groups_, geo, rhs);
@@ -92,7 +98,17 @@ class Engine final : public PlanBody<In, Out, Rank> {
     if (out.size() == 0) return;
     const auto lhs_stride = canonical_strides(lhs.strides(), g.layout.lhs);
     const auto out_stride = canonical_strides(out.strides(), g.layout.out);
-    if (split_.zero_fill && !out_is_zero) zero_outputs(out);
+    // A fresh output is zero: beta * out adds nothing.
+    const bool read_out = epilogue_.reads_output() && !out_is_zero;
+    if (split_.zero_fill) {
+      if (!zero_stays_zero_ || read_out) {
+        // Only the outputs no tap reaches: the others accumulate.
+        fill_uncovered(split_, canonical_strides(out.shape(), g.layout.out), out_stride, out.data(), epilogue_,
+                       read_out, workers_);
+      } else if (!out_is_zero) {
+        fill_zero_parallel(out, workers_);
+      }
+    }
     const index_t units = units_.count();
     if (units == 0) return;
     // Scratch is taken before any worker starts: nothing below throws.
@@ -105,7 +121,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
     const int workers = static_cast<int>(std::min<index_t>(workers_, units));
     parallel_for(units, workers, [&](index_t u, int w) {
       const WorkUnits::Unit un = units_[u];
-      run_unit(un, scratch->access[un.group], lhs, out, lhs_stride, out_stride, scratch->buffer(w),
+      run_unit(un, scratch->access[un.group], lhs, out, lhs_stride, out_stride, read_out, scratch->buffer(w),
                scratch->gather[static_cast<std::size_t>(w)]);
     });
   }
@@ -145,23 +161,9 @@ class Engine final : public PlanBody<In, Out, Rank> {
     return mc;
   }
 
-  // Outputs that no phase covers (reached by no tap) are zeros; the fill is
-  // split along the output's longest dimension.
-  void zero_outputs(const TensorView<Out, Rank>& out) const {
-    std::size_t dim = 0;
-    for (std::size_t d = 1; d < Rank; ++d) {
-      if (out.shape()[d] > out.shape()[dim]) dim = d;
-    }
-    auto slice_shape = out.shape();
-    slice_shape[dim] = 1;
-    parallel_for(out.shape()[dim], workers_, [&](index_t i, int) {
-      fill_zero(TensorView<Out, Rank>(out.data() + i * out.strides()[dim], slice_shape, out.strides()));
-    });
-  }
-
   void run_unit(const WorkUnits::Unit& un, const LhsAccess& access, const TensorView<const In, Rank>& lhs,
                 const TensorView<Out, Rank>& out, const std::array<index_t, Rank>& lhs_stride,
-                const std::array<index_t, Rank>& out_stride, Acc* buffer, GatherScratch<S>& gs) const {
+                const std::array<index_t, Rank>& out_stride, bool read_out, Acc* buffer, GatherScratch<S>& gs) const {
     const Geometry<Rank>& g = this->geometry_;
     const PhaseGroup& grp = groups_[un.group];
     const Phase<S>& ph = split_.phases[grp.phases.front()];
@@ -170,7 +172,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
     Out* const out_base = out.data() + un.fg0 * Og * out_stride[1];
     if (access.source == LhsSource::Zeros) {
       for (std::size_t p : grp.phases) {
-        zero_tile<Rank>(split_, split_.phases[p], un.row0, un.rows, un.fgs * Og, out_base, out_stride);
+        fill_tile<Rank>(split_, split_.phases[p], un.row0, un.rows, un.fgs * Og, out_base, out_stride,
+                        gs.row_offset.data(), epilogue_, un.fg0 * Og, read_out);
       }
       return;
     }
@@ -196,15 +199,18 @@ class Engine final : public PlanBody<In, Out, Rank> {
         std::copy_n(res + m * Og * un.rows, Og * un.rows, staged + (m * un.fgs + j) * Og * un.rows);
       }
     }
-    const Acc* result = un.fgs > 1 ? staged : res;
+    Acc* result = un.fgs > 1 ? staged : res;
     for (index_t m = 0; m < members; ++m) {
       write_tile<Rank>(split_, split_.phases[grp.phases[static_cast<std::size_t>(m)]], un.row0, un.rows,
-                       result + m * un.fgs * Og * un.rows, un.fgs * Og, out_base, out_stride, gs.row_offset.data());
+                       result + m * un.fgs * Og * un.rows, un.fgs * Og, out_base, out_stride, gs.row_offset.data(),
+                       epilogue_, un.fg0 * Og, read_out);
     }
   }
 
   PhaseSplit<Rank> split_;
   int workers_;
+  OutputEpilogue<Acc, Out> epilogue_;
+  bool zero_stays_zero_;  // an output no tap reaches stays zero in a zeroed output
   std::vector<PhaseGroup> groups_;
   PackedKernel<Acc> kernel_;
   AlignedVector<Acc> zeros_;  // one tap's channels of padding, when packing reads the input in place

@@ -1,14 +1,17 @@
 // convt/detail/output_write.hpp — stage 4: write a tile's GEMM result to its
 // strided output positions q = first + step * t, in the output's own layout,
-// converting from the accumulator to the result type (rounding once).
+// through the epilogue (bias, accumulation, activation; detail/epilogue.hpp)
+// and one conversion from the accumulator to the result type.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <type_traits>
 
 #include <Eigen/Core>
 
+#include "convt/detail/epilogue.hpp"
 #include "convt/detail/phases.hpp"
 #include "convt/tensor.hpp"
 #include "convt/types.hpp"
@@ -22,78 +25,40 @@
 
 namespace convt::detail {
 
-/// Writes zeros to every element of `out` (any strides, innermost
-/// dimension in the inner loop).
-template <class Out, std::size_t Rank>
-void fill_zero(const TensorView<Out, Rank>& out) {
-  if (out.size() == 0) return;
-  if constexpr (Rank == 0) {
-    *out.data() = Out(0);
-  } else {
-    std::array<index_t, Rank> idx{};
-    const index_t inner = out.shape()[Rank - 1];
-    const index_t inner_stride = out.strides()[Rank - 1];
-    while (true) {
-      index_t off = 0;
-      for (std::size_t d = 0; d + 1 < Rank; ++d) off += idx[d] * out.strides()[d];
-      Out* p = out.data() + off;
-      for (index_t i = 0; i < inner; ++i) p[i * inner_stride] = Out(0);
-      std::size_t d = Rank - 1;
-      while (d > 0) {
-        --d;
-        if (++idx[d] < out.shape()[d]) break;
-        idx[d] = 0;
-        if (d == 0) return;
-      }
-      if (Rank == 1) return;
-    }
-  }
-}
-
-/// Output rows of a phase that no kernel tap reaches: zeros.
-template <std::size_t Rank, class Out>
-void zero_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
-               index_t out_features, Out* out, const std::array<index_t, Rank>& out_stride) {
-  constexpr std::size_t S = Rank - 2;
-  RowCursor<S> cur(phase_counts(split.axes, phase.axis_phase), row_begin);
-  for (index_t r = 0; r < rows; ++r, cur.next()) {
-    index_t off = cur.n * out_stride[0];
-    for (std::size_t d = 0; d < S; ++d) {
-      off += (split.axes[d].phases[phase.axis_phase[d]].first + split.axes[d].step * cur.t[d]) * out_stride[2 + d];
-    }
-    for (index_t o = 0; o < out_features; ++o) out[off + o * out_stride[1]] = Out(0);
-  }
-}
-
-/// `res` is column-major [rows x out_features] with leading dimension `rows`.
-/// `out_stride` holds the canonical [N, C, spatial...] strides of the output.
-/// `row_offset` is scratch for `rows` offsets.
-template <std::size_t Rank, class Acc, class Out>
-void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
-                const Acc* res, index_t out_features, Out* out, const std::array<index_t, Rank>& out_stride,
-                index_t* row_offset) {
+/// Output offset of each row [row_begin, row_begin + rows) of `phase`
+/// (canonical output strides `out_stride`) into `row_offset`.
+template <std::size_t Rank>
+void tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
+                      const std::array<index_t, Rank>& out_stride, index_t* row_offset) {
   constexpr std::size_t S = Rank - 2;
   std::array<index_t, S> first{};
   std::array<index_t, S> step{};
   for (std::size_t d = 0; d < S; ++d) {
-    first[d] = split.axes[d].phases[phase.axis_phase[d]].first;
-    step[d] = split.axes[d].step;
+    first[d] = split.axes[d].phases[phase.axis_phase[d]].first * out_stride[2 + d];
+    step[d] = split.axes[d].step * out_stride[2 + d];
   }
   RowCursor<S> cur(phase_counts(split.axes, phase.axis_phase), row_begin);
-  const index_t o_stride = out_stride[1];
-  auto row_target = [&]() {
+  for (index_t r = 0; r < rows; ++r, cur.next()) {
     index_t off = cur.n * out_stride[0];
-    for (std::size_t d = 0; d < S; ++d) off += (first[d] + step[d] * cur.t[d]) * out_stride[2 + d];
-    return out + off;
-  };
-  if (o_stride != 1 && out_features > 1) {
+    for (std::size_t d = 0; d < S; ++d) off += first[d] + step[d] * cur.t[d];
+    row_offset[r] = off;
+  }
+}
+
+/// Writes one value per (row, feature) of a tile: element (r, o) of the
+/// column-major result `res` [rows x features] goes to
+/// out[row_offset[r] + o * o_stride] through `emit(dst, value, o)`. With
+/// `kPlain` (no epilogue) and equal types, packets are stored directly.
+template <bool kPlain, class Acc, class Out, class Emit>
+void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_t o_stride, const index_t* row_offset,
+                const Emit& emit) {
+  if (o_stride != 1 && features > 1) {
     // Channel-strided output (NCHW-like): one channel at a time, so the reads
     // are contiguous and the writes walk neighbouring positions.
-    for (index_t r = 0; r < rows; ++r, cur.next()) row_offset[r] = row_target() - out;
-    for (index_t o = 0; o < out_features; ++o) {
+    for (index_t o = 0; o < features; ++o) {
       Out* dst = out + o * o_stride;
       const Acc* src = res + o * rows;
-      for (index_t r = 0; r < rows; ++r) dst[row_offset[r]] = convert<Out>(src[r]);
+      for (index_t r = 0; r < rows; ++r) emit(dst + row_offset[r], src[r], o);
     }
     return;
   }
@@ -101,39 +66,173 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, ind
   if constexpr (Eigen::internal::packet_traits<Acc>::Vectorizable) {
     // Unit channel stride: transpose packet-square blocks of the column-major
     // result in registers, so loads and stores are both contiguous (through a
-    // small converted block when the result type differs).
+    // small block when the value is converted or finished per element).
     using Packet = typename Eigen::internal::packet_traits<Acc>::type;
     constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
-    if (o_stride == 1 && out_features >= P) {
-      Out* dst[P];
+    if (o_stride == 1 && features >= P) {
       for (; r + P <= rows; r += P) {
-        for (index_t j = 0; j < P; ++j, cur.next()) dst[j] = row_target();
+        Out* dst[P];
+        for (index_t j = 0; j < P; ++j) dst[j] = out + row_offset[r + j];
         index_t o = 0;
-        for (; o + P <= out_features; o += P) {
+        for (; o + P <= features; o += P) {
           Eigen::internal::PacketBlock<Packet, P> block;
           for (index_t i = 0; i < P; ++i) block.packet[i] = Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r);
           Eigen::internal::ptranspose(block);
-          if constexpr (std::is_same_v<Acc, Out>) {
+          if constexpr (kPlain && std::is_same_v<Acc, Out>) {
             for (index_t j = 0; j < P; ++j) Eigen::internal::pstoreu(dst[j] + o, block.packet[j]);
           } else {
             alignas(64) Acc line[P];
             for (index_t j = 0; j < P; ++j) {
               Eigen::internal::pstoreu(line, block.packet[j]);
-              for (index_t i = 0; i < P; ++i) dst[j][o + i] = convert<Out>(line[i]);
+              for (index_t i = 0; i < P; ++i) emit(dst[j] + o + i, line[i], o + i);
             }
           }
         }
-        for (; o < out_features; ++o) {
-          for (index_t j = 0; j < P; ++j) dst[j][o] = convert<Out>(res[o * rows + r + j]);
+        for (; o < features; ++o) {
+          for (index_t j = 0; j < P; ++j) emit(dst[j] + o, res[o * rows + r + j], o);
         }
       }
     }
   }
-  for (; r < rows; ++r, cur.next()) {
-    Out* dst = row_target();
+  for (; r < rows; ++r) {
+    Out* dst = out + row_offset[r];
     const Acc* src = res + r;
-    for (index_t o = 0; o < out_features; ++o) dst[o * o_stride] = convert<Out>(src[o * rows]);
+    for (index_t o = 0; o < features; ++o) emit(dst + o * o_stride, src[o * rows], o);
   }
+}
+
+/// write_rows through the epilogue's finish_packet() (floating results,
+/// piecewise-linear activation): unit channel stride takes packet squares
+/// transposed in registers, everything else (ragged ends, channel-strided
+/// outputs) goes lane by lane through a padded packet.
+template <class Acc, class Out>
+void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* out, index_t o_stride,
+                         const index_t* row_offset, const OutputEpilogue<Acc, Out>& ep, index_t feature0,
+                         bool read_out) {
+  using Packet = typename Eigen::internal::packet_traits<Acc>::type;
+  constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
+  const Acc* bias = ep.has_bias() ? ep.bias() + feature0 : nullptr;
+  alignas(64) Acc lane_value[P], lane_bias[P], lane_prev[P];
+  // n lanes (n <= P): value i is src[i * src_stride], destination dst[i],
+  // bias bias_of(i).
+  auto lanes = [&](Out* const* dst, const Acc* src, index_t src_stride, index_t n, auto bias_of) {
+    for (index_t i = 0; i < P; ++i) {
+      const bool live = i < n;
+      lane_value[i] = live ? src[i * src_stride] : Acc(0);
+      lane_bias[i] = live && bias ? bias_of(i) : Acc(0);
+      lane_prev[i] = live && read_out ? convert<Acc>(*dst[i]) : Acc(0);
+    }
+    const Packet r = ep.finish_packet(Eigen::internal::pload<Packet>(lane_value),
+                                      Eigen::internal::pload<Packet>(lane_bias),
+                                      Eigen::internal::pload<Packet>(lane_prev));
+    Eigen::internal::pstore(lane_value, r);
+    for (index_t i = 0; i < n; ++i) *dst[i] = convert<Out>(lane_value[i]);
+  };
+  Out* dst[P];
+  if (o_stride != 1 && features > 1) {
+    // Channel-strided output: a feature at a time, P rows per packet.
+    for (index_t o = 0; o < features; ++o) {
+      for (index_t r = 0; r < rows; r += P) {
+        const index_t n = std::min(P, rows - r);
+        for (index_t i = 0; i < n; ++i) dst[i] = out + row_offset[r + i] + o * o_stride;
+        lanes(dst, res + o * rows + r, 1, n, [&](index_t) { return bias[o]; });
+      }
+    }
+    return;
+  }
+  index_t r = 0;
+  if (o_stride == 1) {
+    for (; r + P <= rows; r += P) {
+      Out* row[P];
+      for (index_t j = 0; j < P; ++j) row[j] = out + row_offset[r + j];
+      index_t o = 0;
+      for (; o + P <= features; o += P) {
+        Eigen::internal::PacketBlock<Packet, P> block;
+        for (index_t i = 0; i < P; ++i) block.packet[i] = Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r);
+        Eigen::internal::ptranspose(block);
+        const Packet b = bias ? Eigen::internal::ploadu<Packet>(bias + o) : Eigen::internal::pset1<Packet>(Acc(0));
+        for (index_t j = 0; j < P; ++j) {
+          if constexpr (std::is_same_v<Acc, Out>) {
+            const Packet prev = read_out ? Eigen::internal::ploadu<Packet>(row[j] + o) : Eigen::internal::pset1<Packet>(Acc(0));
+            Eigen::internal::pstoreu(row[j] + o, ep.finish_packet(block.packet[j], b, prev));
+          } else {
+            Eigen::internal::pstoreu(lane_value, block.packet[j]);
+            for (index_t i = 0; i < P; ++i) dst[i] = row[j] + o + i;
+            lanes(dst, lane_value, 1, P, [&](index_t i) { return bias[o + i]; });
+          }
+        }
+      }
+      if (o < features) {
+        // Ragged features: their columns padded with zero packets, transposed
+        // like the full squares; each row stores its first n lanes.
+        const index_t n = features - o;
+        Eigen::internal::PacketBlock<Packet, P> block;
+        for (index_t i = 0; i < P; ++i) {
+          block.packet[i] = i < n ? Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r)
+                                  : Eigen::internal::pset1<Packet>(Acc(0));
+        }
+        Eigen::internal::ptranspose(block);
+        for (index_t i = 0; i < P; ++i) lane_bias[i] = bias && i < n ? bias[o + i] : Acc(0);
+        const Packet b = Eigen::internal::pload<Packet>(lane_bias);
+        for (index_t j = 0; j < P; ++j) {
+          for (index_t i = 0; i < P; ++i) lane_prev[i] = read_out && i < n ? convert<Acc>(row[j][o + i]) : Acc(0);
+          Eigen::internal::pstore(lane_value,
+                                  ep.finish_packet(block.packet[j], b, Eigen::internal::pload<Packet>(lane_prev)));
+          for (index_t i = 0; i < n; ++i) row[j][o + i] = convert<Out>(lane_value[i]);
+        }
+      }
+    }
+  }
+  for (; r < rows; ++r) {  // ragged rows, or narrow or single-feature outputs
+    for (index_t o = 0; o < features; o += P) {
+      const index_t n = std::min(P, features - o);
+      for (index_t i = 0; i < n; ++i) dst[i] = out + row_offset[r] + (o + i) * o_stride;
+      lanes(dst, res + o * rows + r, rows, n, [&](index_t i) { return bias[o + i]; });
+    }
+  }
+}
+
+/// Writes a tile's GEMM result to its output positions, converted to the
+/// result type. `res` is column-major [rows x features] (leading dimension
+/// `rows`); `out_stride` holds the canonical [N, C, spatial...] strides of
+/// the output; `row_offset` is scratch for `rows` offsets. With an epilogue
+/// (not identity), `feature0` is the output feature of res's first column
+/// and `read_out` says the output holds values to accumulate into.
+template <std::size_t Rank, class Acc, class Out>
+void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
+                Acc* res, index_t features, Out* out, const std::array<index_t, Rank>& out_stride,
+                index_t* row_offset, const OutputEpilogue<Acc, Out>& ep, index_t feature0, bool read_out) {
+  tile_row_offsets(split, phase, row_begin, rows, out_stride, row_offset);
+  const index_t o_stride = out_stride[1];
+  auto convert_only = [](Out* dst, const Acc& v, index_t) { *dst = convert<Out>(v); };
+  if (ep.identity()) {
+    write_rows<true>(res, rows, features, out, o_stride, row_offset, convert_only);
+    return;
+  }
+  if constexpr (std::is_floating_point_v<Acc> && std::is_same_v<typename OutputEpilogue<Acc, Out>::E, Acc> &&
+                Eigen::internal::packet_traits<Acc>::Vectorizable) {
+    if (ep.packet_activation()) {
+      // Bias, accumulation and the activation on the result tile (a column
+      // at a time, the activation over whole packets), then a plain write.
+      for (index_t o = 0; o < features; ++o) {
+        Acc* col = res + o * rows;
+        for (index_t r = 0; r < rows; ++r) col[r] = ep.add_bias(col[r], feature0 + o);
+        if (read_out) {
+          for (index_t r = 0; r < rows; ++r) col[r] = ep.add_scaled(col[r], out + row_offset[r] + o * o_stride);
+        }
+        ep.activate(col, rows);
+      }
+      write_rows<true>(res, rows, features, out, o_stride, row_offset, convert_only);
+    } else {
+      write_rows_finished(res, rows, features, out, o_stride, row_offset, ep, feature0, read_out);
+    }
+    return;
+  }
+  // Integer and complex results, or no vector packets: one scalar path for
+  // every element.
+  write_rows<false>(res, rows, features, out, o_stride, row_offset, [&](Out* dst, const Acc& v, index_t o) {
+    *dst = ep.finish(ep.add_bias(ep.to_e(v), feature0 + o), read_out ? dst : nullptr);
+  });
 }
 
 }  // namespace convt::detail
