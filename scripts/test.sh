@@ -87,8 +87,8 @@ ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 CONVT_DIFF_PROBLEMS=1000
 stage "clang ThreadSanitizer: threaded tests"
 cmake -S "$root" -B "$build_root/tsan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
   -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_EXAMPLES=OFF -DCMAKE_CXX_FLAGS="$san -fsanitize=thread"
-cmake --build "$build_root/tsan" -j "$jobs" --target test_parallel test_plan
-TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$build_root/tsan" --output-on-failure -j "$jobs" -R "^(Parallel|Plan)\."
+cmake --build "$build_root/tsan" -j "$jobs" --target test_parallel test_plan test_thread_pool
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$build_root/tsan" --output-on-failure -j "$jobs" -R "^(Parallel|Plan|ThreadPool)\."
 
 stage "libFuzzer: ${CONVT_FUZZ_SECONDS:-60} s"
 cmake -S "$root" -B "$build_root/fuzz" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \

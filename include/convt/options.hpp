@@ -11,6 +11,10 @@
 #include "convt/error.hpp"
 #include "convt/types.hpp"
 
+namespace Eigen {
+class ThreadPoolInterface;  // unsupported/Eigen/CXX11/ThreadPool
+}  // namespace Eigen
+
 namespace convt {
 
 /// How the transposed convolution is lowered to GEMMs. Both are exact; the
@@ -55,8 +59,16 @@ struct ConvTransposeOptions {
   /// Applied after the bias and the accumulation, before the one conversion
   /// to the result type.
   Activation activation;
-  /// Worker threads; 0 = all hardware threads, 1 = the caller's thread only.
+  /// Worker threads; 0 = all hardware threads (with a thread_pool: its
+  /// threads and the caller), 1 = the caller's thread only.
   int num_threads = 0;
+  /// The pool that runs the parallel work (any Eigen::ThreadPoolInterface:
+  /// Eigen::ThreadPool, or an adapter to the application's own pool); convt
+  /// then starts no thread. Null: a process-wide Eigen::ThreadPool of
+  /// hardware threads - 1, made by the first run that uses more than one
+  /// worker and never destroyed. The calling thread always works too; the
+  /// pool must outlive every run of the plan.
+  Eigen::ThreadPoolInterface* thread_pool = nullptr;
   /// Cap on the extra memory of one call (im2col tiles and GEMM blocks of all
   /// workers), in bytes. The cap is honoured down to one register block of
   /// rows per worker.

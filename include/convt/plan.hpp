@@ -71,14 +71,14 @@ std::shared_ptr<const PlanBody<In, Out, Rank>> make_engine(Geometry<Rank> g, Pha
                                                            const TensorView<const In, Rank>& rhs,
                                                            const ConvTransposeOptions<Rank - 2>& o) {
   return std::make_shared<Engine<In, Out, Rank, Acc>>(std::move(g), std::move(split), rhs, o.num_threads,
-                                                      o.workspace_bytes,
+                                                      o.thread_pool, o.workspace_bytes,
                                                       EpilogueSpec{o.bias, o.accumulate, o.activation});
 }
 
 template <class In, class Out, std::size_t Rank>
 std::shared_ptr<const PlanBody<In, Out, Rank>> make_body(Geometry<Rank> g, const TensorView<const In, Rank>& rhs,
                                                          const ConvTransposeOptions<Rank - 2>& o) {
-  resolve_threads(o.num_threads);  // validates
+  resolve_threads(o.num_threads, o.thread_pool);  // validates
   PhaseSplit<Rank> split = split_phases(g, o.lowering);
   // The longest reduction any output element sees decides integer exactness.
   const Accumulator kind = choose_accumulator<In, Out>(o.precision.effective(), split.max_depth);

@@ -53,10 +53,11 @@ class Engine final : public PlanBody<In, Out, Rank> {
 
  public:
   Engine(Geometry<Rank> g, PhaseSplit<Rank> split, const TensorView<const In, Rank>& rhs, int num_threads,
-         std::size_t workspace_cap, const EpilogueSpec& epilogue)
+         Eigen::ThreadPoolInterface* pool, std::size_t workspace_cap, const EpilogueSpec& epilogue)
       : PlanBody<In, Out, Rank>(std::move(g)),
         split_(std::move(split)),
-        workers_(resolve_threads(num_threads)),
+        workers_(resolve_threads(num_threads, pool)),
+        pool_(pool),
         epilogue_(epilogue, this->geometry_.out_features),
         zero_stays_zero_(epilogue_.zero_stays_zero()) {
     const Geometry<Rank>& geo = this->geometry_;
@@ -104,15 +105,15 @@ class Engine final : public PlanBody<In, Out, Rank> {
       if (!zero_stays_zero_ || read_out) {
         // Only the outputs no tap reaches: the others accumulate.
         fill_uncovered(split_, canonical_strides(out.shape(), g.layout.out), out_stride, out.data(), epilogue_,
-                       read_out, workers_);
+                       read_out, workers_, pool_);
       } else if (!out_is_zero) {
-        fill_zero_parallel(out, workers_);
+        fill_zero_parallel(out, workers_, pool_);
       }
     }
     const index_t units = units_.count();
     if (units == 0) return;
     // Scratch is taken before any worker starts: nothing below throws.
-    auto scratch = pool_.take(
+    auto scratch = scratch_.take(
         [&] { return std::make_unique<Scratch>(split_.axes, workers_, tiling_, kernel_.max_taps, groups_.size()); });
     for (std::size_t i = 0; i < groups_.size(); ++i) {
       scratch->access[i] = resolve_lhs_access(split_, split_.phases[groups_[i].phases.front()], g, lhs_stride,
@@ -123,7 +124,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
       const WorkUnits::Unit un = units_[u];
       run_unit(un, scratch->access[un.group], lhs, out, lhs_stride, out_stride, read_out, scratch->buffer(w),
                scratch->gather[static_cast<std::size_t>(w)]);
-    });
+    }, pool_);
   }
 
  private:
@@ -209,6 +210,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
 
   PhaseSplit<Rank> split_;
   int workers_;
+  Eigen::ThreadPoolInterface* pool_;  // null: the default pool
   OutputEpilogue<Acc, Out> epilogue_;
   bool zero_stays_zero_;  // an output no tap reaches stays zero in a zeroed output
   std::vector<PhaseGroup> groups_;
@@ -216,7 +218,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
   AlignedVector<Acc> zeros_;  // one tap's channels of padding, when packing reads the input in place
   Tiling tiling_;
   WorkUnits units_;
-  mutable ScratchPool<Scratch> pool_;
+  mutable ScratchPool<Scratch> scratch_;
 };
 
 }  // namespace convt::detail

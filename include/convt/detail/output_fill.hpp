@@ -47,7 +47,7 @@ void fill_zero(const TensorView<Out, Rank>& out) {
 /// Zeros over the whole output, split over workers along its longest
 /// dimension.
 template <class Out, std::size_t Rank>
-void fill_zero_parallel(const TensorView<Out, Rank>& out, int workers) {
+void fill_zero_parallel(const TensorView<Out, Rank>& out, int workers, Eigen::ThreadPoolInterface* pool) {
   std::size_t dim = 0;
   for (std::size_t d = 1; d < Rank; ++d) {
     if (out.shape()[d] > out.shape()[dim]) dim = d;
@@ -56,7 +56,7 @@ void fill_zero_parallel(const TensorView<Out, Rank>& out, int workers) {
   slice_shape[dim] = 1;
   parallel_for(out.shape()[dim], workers, [&](index_t i, int) {
     fill_zero(TensorView<Out, Rank>(out.data() + i * out.strides()[dim], slice_shape, out.strides()));
-  });
+  }, pool);
 }
 
 /// Every feature of the output rows [row_begin, row_begin + rows) of
@@ -83,7 +83,7 @@ void fill_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, inde
 template <std::size_t Rank, class Acc, class Out>
 void fill_uncovered(const PhaseSplit<Rank>& split, const std::array<index_t, Rank>& out_shape,
                     const std::array<index_t, Rank>& out_stride, Out* out, const OutputEpilogue<Acc, Out>& ep,
-                    bool read_out, int workers) {
+                    bool read_out, int workers, Eigen::ThreadPoolInterface* pool) {
   constexpr std::size_t S = Rank - 2;
   using E = typename OutputEpilogue<Acc, Out>::E;
   const index_t features = out_shape[1];
@@ -117,7 +117,9 @@ void fill_uncovered(const PhaseSplit<Rank>& split, const std::array<index_t, Ran
     }
   };
   if constexpr (S == 0) {
-    if (none_covered) parallel_for(out_shape[0], workers, [&](index_t n, int) { fill_position(n * out_stride[0]); });
+    if (none_covered) {
+      parallel_for(out_shape[0], workers, [&](index_t n, int) { fill_position(n * out_stride[0]); }, pool);
+    }
   } else {
     index_t inner = 1;  // positions per (batch, first spatial index)
     for (std::size_t d = 1; d < S; ++d) inner *= out_shape[2 + d];
@@ -139,7 +141,7 @@ void fill_uncovered(const PhaseSplit<Rank>& split, const std::array<index_t, Ran
           q[d] = 0;
         }
       }
-    });
+    }, pool);
   }
 }
 
