@@ -5,6 +5,7 @@
 #include "convt/dimension_numbers.hpp"
 #include "convt/epilogue.hpp"
 #include "convt/error.hpp"
+#include "convt/kernel.hpp"
 #include "convt/options.hpp"
 #include "convt/padding.hpp"
 #include "convt/plan.hpp"

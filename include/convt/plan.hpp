@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "convt/detail/engine.hpp"
+#include "convt/detail/kernel_body.hpp"
 #include "convt/detail/geometry.hpp"
 #include "convt/detail/view_checks.hpp"
 #include "convt/error.hpp"
@@ -20,7 +21,7 @@ namespace convt {
 
 /// A prepared conv_transpose for one kernel and one input shape. Immutable
 /// after creation: `run` may be called concurrently from many threads. Copies
-/// share the packed kernel.
+/// share the packed kernel, as do all plans made from one PackedKernel.
 template <class In, class Out, std::size_t Rank>
 class Plan {
  public:
@@ -35,7 +36,8 @@ class Plan {
   const std::array<index_t, Rank>& input_shape() const noexcept { return body_->geometry().lhs_shape; }
   /// Resolved (lo, hi) padding per spatial dimension (rhs order).
   const std::array<std::pair<index_t, index_t>, Rank - 2>& padding() const noexcept { return body_->geometry().pad; }
-  /// Bytes held by the packed kernel.
+  /// Bytes held by the packed kernel (shared with the plans and the
+  /// PackedKernel it came from).
   std::size_t packed_kernel_bytes() const noexcept { return body_->packed_kernel_bytes(); }
   /// Peak scratch bytes of one run (all workers).
   std::size_t workspace_bytes() const noexcept { return body_->workspace_bytes(); }
@@ -57,7 +59,7 @@ class Plan {
     return out;
   }
 
-  /// Made by make_plan; not meant to be called directly.
+  /// Made by make_plan and PackedKernel::plan; not meant to be called directly.
   explicit Plan(std::shared_ptr<const detail::PlanBody<In, Out, Rank>> body) : body_(std::move(body)) {}
 
  private:
@@ -66,38 +68,12 @@ class Plan {
 
 namespace detail {
 
-template <class In, class Out, std::size_t Rank, class Acc>
-std::shared_ptr<const PlanBody<In, Out, Rank>> make_engine(Geometry<Rank> g, PhaseSplit<Rank> split,
-                                                           const TensorView<const In, Rank>& rhs,
-                                                           const ConvTransposeOptions<Rank - 2>& o) {
-  return std::make_shared<Engine<In, Out, Rank, Acc>>(std::move(g), std::move(split), rhs, o.num_threads,
-                                                      o.thread_pool, o.workspace_bytes,
-                                                      EpilogueSpec{o.bias, o.accumulate, o.activation});
+template <class In, class Res>
+constexpr bool types_allowed() {
+  return is_supported_v<In> && preferred_type_allowed<In, Res>();
 }
 
-template <class In, class Out, std::size_t Rank>
-std::shared_ptr<const PlanBody<In, Out, Rank>> make_body(Geometry<Rank> g, const TensorView<const In, Rank>& rhs,
-                                                         const ConvTransposeOptions<Rank - 2>& o) {
-  resolve_threads(o.num_threads, o.thread_pool);  // validates
-  PhaseSplit<Rank> split = split_phases(g, o.lowering);
-  // The longest reduction any output element sees decides integer exactness.
-  const Accumulator kind = choose_accumulator<In, Out>(o.precision.effective(), split.max_depth);
-  if constexpr (is_complex_v<In>) {
-    if (kind == Accumulator::C64) return make_engine<In, Out, Rank, std::complex<float>>(std::move(g), std::move(split), rhs, o);
-    return make_engine<In, Out, Rank, std::complex<double>>(std::move(g), std::move(split), rhs, o);
-  } else if constexpr (is_integer_v<Out>) {
-    switch (kind) {
-      case Accumulator::F32: return make_engine<In, Out, Rank, float>(std::move(g), std::move(split), rhs, o);
-      case Accumulator::F64: return make_engine<In, Out, Rank, double>(std::move(g), std::move(split), rhs, o);
-      case Accumulator::I64: return make_engine<In, Out, Rank, std::int64_t>(std::move(g), std::move(split), rhs, o);
-      default: return make_engine<In, Out, Rank, std::uint64_t>(std::move(g), std::move(split), rhs, o);
-    }
-  } else {
-    if (kind == Accumulator::F32) return make_engine<In, Out, Rank, float>(std::move(g), std::move(split), rhs, o);
-    return make_engine<In, Out, Rank, double>(std::move(g), std::move(split), rhs, o);
-  }
-}
-
+/// One static_assert per mistake; callers continue only when it passes.
 template <class In, class Res>
 constexpr void check_types() {
   static_assert(is_supported_v<In>,
@@ -110,9 +86,10 @@ constexpr void check_types() {
 
 }  // namespace detail
 
-/// Prepares conv_transpose(lhs, rhs, ...) for inputs of shape `lhs_shape`.
+/// Prepares conv_transpose(lhs, rhs, ...) for inputs of shape `lhs_shape`:
+/// make_kernel(rhs, strides, padding, options).plan(lhs_shape) in one step.
 /// `rhs` is a TensorView or a Tensor. The kernel is converted and packed now;
-/// `rhs` is not referenced later.
+/// `rhs` (and options.bias) are not referenced later.
 template <class Out = void, class R, class RV = detail::view_t<const R>, std::size_t Rank = RV::rank(),
           class In = typename RV::value_type>
 Plan<In, detail::result_t<In, Out>, Rank> make_plan(const R& rhs, const std::array<index_t, Rank>& lhs_shape,
@@ -121,9 +98,16 @@ Plan<In, detail::result_t<In, Out>, Rank> make_plan(const R& rhs, const std::arr
                                                     const ConvTransposeOptions<Rank - 2>& options = {}) {
   using Res = detail::result_t<In, Out>;
   detail::check_types<In, Res>();
-  const TensorView<const In, Rank> rhs_view = as_view(rhs);
-  auto g = detail::resolve_geometry<Rank>(lhs_shape, rhs_view.shape(), strides, padding, options);
-  return Plan<In, Res, Rank>(detail::make_body<In, Res, Rank>(std::move(g), rhs_view, options));
+  if constexpr (detail::types_allowed<In, Res>()) {
+    const TensorView<const In, Rank> rhs_view = as_view(rhs);
+    // The input shape is known: validate everything first, with the input's
+    // terms in the messages, then pack for this geometry.
+    auto g = detail::resolve_geometry<Rank>(lhs_shape, rhs_view.shape(), strides, padding, options);
+    return Plan<In, Res, Rank>(
+        detail::make_kernel_body<In, Res, Rank>(g, rhs_view, strides, padding, options)->plan(std::move(g)));
+  } else {
+    return Plan<In, Res, Rank>(nullptr);
+  }
 }
 
 }  // namespace convt

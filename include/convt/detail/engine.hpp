@@ -1,6 +1,6 @@
-// convt/detail/engine.hpp — the driver: a resolved problem with its kernel
-// packed per phase group, for one accumulator type, run as work units of
-// gather/pack (lhs_access.hpp) → GEMM (gemm.hpp) → write (output_write.hpp).
+// convt/detail/engine.hpp — the driver: a packed kernel (kernel.hpp) laid
+// out for one input shape, run as work units of gather/pack
+// (lhs_access.hpp) → GEMM (gemm.hpp) → write (output_write.hpp).
 #pragma once
 
 #include <algorithm>
@@ -9,15 +9,15 @@
 #include <memory>
 #include <vector>
 
-#include "convt/detail/epilogue.hpp"
 #include "convt/detail/gemm.hpp"
 #include "convt/detail/geometry.hpp"
 #include "convt/detail/im2col.hpp"
-#include "convt/detail/kernel_packing.hpp"
+#include "convt/detail/kernel.hpp"
 #include "convt/detail/lhs_access.hpp"
 #include "convt/detail/output_fill.hpp"
 #include "convt/detail/output_write.hpp"
 #include "convt/detail/parallel.hpp"
+#include "convt/detail/phase_groups.hpp"
 #include "convt/detail/phases.hpp"
 #include "convt/detail/scratch_pool.hpp"
 #include "convt/detail/tiling.hpp"
@@ -47,51 +47,37 @@ class PlanBody {
 template <class In, class Out, std::size_t Rank, class Acc>
 class Engine final : public PlanBody<In, Out, Rank> {
   static constexpr std::size_t S = Rank - 2;
-  // Phase groups of at most this many GEMM columns: wide enough to amortise
-  // the gather and packing, narrow enough to keep the result tile in cache.
-  static constexpr index_t kGroupColumns = 256;
+  using Kernel = KernelData<Acc, Out, Rank>;
 
  public:
-  Engine(Geometry<Rank> g, PhaseSplit<Rank> split, const TensorView<const In, Rank>& rhs, int num_threads,
-         Eigen::ThreadPoolInterface* pool, std::size_t workspace_cap, const EpilogueSpec& epilogue)
+  /// Lays `kernel` out for the input shape of `g` (made with the kernel's
+  /// own arguments): bookkeeping only, the packed matrices are shared.
+  Engine(std::shared_ptr<const Kernel> kernel, Geometry<Rank> g)
       : PlanBody<In, Out, Rank>(std::move(g)),
-        split_(std::move(split)),
-        workers_(resolve_threads(num_threads, pool)),
-        pool_(pool),
-        epilogue_(epilogue, this->geometry_.out_features),
-        zero_stays_zero_(epilogue_.zero_stays_zero()) {
+        kernel_(std::move(kernel)),
+        split_(split_phases(this->geometry_, kernel_->owned)),
+        groups_(plan_groups(kernel_->split, kernel_->groups, split_, this->geometry_.batch)) {
     const Geometry<Rank>& geo = this->geometry_;
-    groups_ = group_phases(split_, geo.group_out, kGroupColumns);
-    kernel_ = pack_kernel<Acc>(split_, groups_, geo, rhs);
-    if constexpr (std::is_same_v<In, Acc>) {
-      // Reading channels in place (indirect_lhs.hpp) pays off when every
-      // tap's run of channels is whole packets.
-      using Packet = typename GemmTraits<Acc>::Traits::LhsPacket4Packing;
-      constexpr index_t packet = Eigen::internal::unpacket_traits<Packet>::size;
-      if (packet > 1 && geo.group_in > 0 && geo.group_in % packet == 0) {
-        zeros_.assign(static_cast<std::size_t>(geo.group_in), Acc(0));
-      }
-    }
     TilingProblem tp;
-    for (const PhaseGroup& grp : groups_) tp.group_rows.push_back(split_.phases[grp.phases.front()].rows);
+    for (const PlanGroup<S>& grp : groups_) tp.group_rows.push_back(grp.grid.rows);
     tp.max_depth = split_.max_depth;
-    tp.max_kc = kernel_.max_kc;
-    tp.max_columns = kernel_.max_columns;
+    tp.max_kc = kernel_->matrices.max_kc;
+    tp.max_columns = kernel_->matrices.max_columns;
     tp.feature_groups = geo.groups;
     tp.group_out = geo.group_out;
     tp.row_block = GemmTraits<Acc>::row_block;
     tp.cache_rows = cache_rows(tp);
     tp.element_bytes = static_cast<index_t>(sizeof(Acc));
-    tp.workers = workers_;
-    tp.workspace_cap = workspace_cap;
+    tp.workers = kernel_->run.workers;
+    tp.workspace_cap = kernel_->run.workspace_cap;
     tiling_ = choose_tiling(tp);
     units_ = WorkUnits(tp.group_rows, tiling_, geo.groups);
   }
 
-  std::size_t packed_kernel_bytes() const noexcept override { return kernel_.bytes(); }
+  std::size_t packed_kernel_bytes() const noexcept override { return kernel_->matrices.bytes(); }
 
   std::size_t workspace_bytes() const noexcept override {
-    return static_cast<std::size_t>(workers_) * static_cast<std::size_t>(tiling_.worker_elements) * sizeof(Acc);
+    return static_cast<std::size_t>(workers()) * static_cast<std::size_t>(tiling_.worker_elements) * sizeof(Acc);
   }
 
   void run(TensorView<const In, Rank> lhs, TensorView<Out, Rank> out, bool out_is_zero) const override {
@@ -99,32 +85,33 @@ class Engine final : public PlanBody<In, Out, Rank> {
     if (out.size() == 0) return;
     const auto lhs_stride = canonical_strides(lhs.strides(), g.layout.lhs);
     const auto out_stride = canonical_strides(out.strides(), g.layout.out);
+    const OutputEpilogue<Acc, Out>& ep = kernel_->epilogue;
     // A fresh output is zero: beta * out adds nothing.
-    const bool read_out = epilogue_.reads_output() && !out_is_zero;
+    const bool read_out = ep.reads_output() && !out_is_zero;
     if (split_.zero_fill) {
-      if (!zero_stays_zero_ || read_out) {
+      if (!kernel_->zero_stays_zero || read_out) {
         // Only the outputs no tap reaches: the others accumulate.
-        fill_uncovered(split_, canonical_strides(out.shape(), g.layout.out), out_stride, out.data(), epilogue_,
-                       read_out, workers_, pool_);
+        fill_uncovered(split_, canonical_strides(out.shape(), g.layout.out), out_stride, out.data(), ep, read_out,
+                       workers(), kernel_->run.pool);
       } else if (!out_is_zero) {
-        fill_zero_parallel(out, workers_, pool_);
+        fill_zero_parallel(out, workers(), kernel_->run.pool);
       }
     }
     const index_t units = units_.count();
     if (units == 0) return;
     // Scratch is taken before any worker starts: nothing below throws.
-    auto scratch = scratch_.take(
-        [&] { return std::make_unique<Scratch>(split_.axes, workers_, tiling_, kernel_.max_taps, groups_.size()); });
+    auto scratch = scratch_.take([&] {
+      return std::make_unique<Scratch>(split_.axes, workers(), tiling_, kernel_->matrices.max_taps, groups_.size());
+    });
     for (std::size_t i = 0; i < groups_.size(); ++i) {
-      scratch->access[i] = resolve_lhs_access(split_, split_.phases[groups_[i].phases.front()], g, lhs_stride,
-                                              lhs.size() == 0, std::is_same_v<In, Acc>, !zeros_.empty());
+      scratch->access[i] = resolve_lhs_access(split_, groups_[i].grid, g, lhs_stride, lhs.size() == 0,
+                                              std::is_same_v<In, Acc>, !kernel_->zeros.empty());
     }
-    const int workers = static_cast<int>(std::min<index_t>(workers_, units));
-    parallel_for(units, workers, [&](index_t u, int w) {
+    parallel_for(units, static_cast<int>(std::min<index_t>(workers(), units)), [&](index_t u, int w) {
       const WorkUnits::Unit un = units_[u];
       run_unit(un, scratch->access[un.group], lhs, out, lhs_stride, out_stride, read_out, scratch->buffer(w),
                scratch->gather[static_cast<std::size_t>(w)]);
-    }, pool_);
+    }, kernel_->run.pool);
   }
 
  private:
@@ -151,6 +138,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
     std::vector<LhsAccess> access;  // per phase group, resolved per run
   };
 
+  int workers() const noexcept { return kernel_->run.workers; }
+
   // Eigen's own row blocking for the tallest group (keeps the packed lhs
   // block in L2).
   static index_t cache_rows(const TilingProblem& tp) {
@@ -166,56 +155,53 @@ class Engine final : public PlanBody<In, Out, Rank> {
                 const TensorView<Out, Rank>& out, const std::array<index_t, Rank>& lhs_stride,
                 const std::array<index_t, Rank>& out_stride, bool read_out, Acc* buffer, GatherScratch<S>& gs) const {
     const Geometry<Rank>& g = this->geometry_;
-    const PhaseGroup& grp = groups_[un.group];
-    const Phase<S>& ph = split_.phases[grp.phases.front()];
+    const PlanGroup<S>& grp = groups_[un.group];
     const index_t Og = g.group_out, Cg = g.group_in;
+    const auto grid_counts = phase_counts(split_.axes, grp.grid.axis_phase);
     // This unit computes output features [fg0 * Og, (fg0 + fgs) * Og).
     Out* const out_base = out.data() + un.fg0 * Og * out_stride[1];
+    const OutputEpilogue<Acc, Out>& ep = kernel_->epilogue;
     if (access.source == LhsSource::Zeros) {
-      for (std::size_t p : grp.phases) {
-        fill_tile<Rank>(split_, split_.phases[p], un.row0, un.rows, un.fgs * Og, out_base, out_stride,
-                        gs.row_offset.data(), epilogue_, un.fg0 * Og, read_out);
+      for (const auto& m : grp.members) {
+        fill_tile<Rank>(split_, split_.phases[m.phase], m.partial ? &grid_counts : nullptr, un.row0, un.rows,
+                        un.fgs * Og, out_base, out_stride, gs.row_offset.data(), ep, un.fg0 * Og, read_out);
       }
       return;
     }
+    const auto& matrices = kernel_->matrices.matrices[grp.kernel_group];
+    const index_t columns = matrices.front().cols / std::max<index_t>(Og, 1);  // members of the kernel group
     Acc* tile = buffer;
     Acc* block_a = tile + tiling_.tile_rows * split_.max_depth;
-    Acc* res = block_a + tiling_.tile_rows * kernel_.max_kc;
-    Acc* staged = res + tiling_.tile_rows * kernel_.max_columns;
-    if (access.source == LhsSource::Indirect) tile_tap_offsets(split_, ph, un.row0, un.rows, lhs_stride, gs);
-    const index_t members = static_cast<index_t>(grp.phases.size());
+    Acc* res = block_a + tiling_.tile_rows * kernel_->matrices.max_kc;
+    Acc* staged = res + tiling_.tile_rows * kernel_->matrices.max_columns;
+    if (access.source == LhsSource::Indirect) tile_tap_offsets(split_, grp.grid, un.row0, un.rows, lhs_stride, gs);
     for (index_t j = 0; j < un.fgs; ++j) {
       const index_t fg = un.fg0 + j;
-      const LhsTile<In, Acc, Rank> pack_lhs(access, split_, ph, un.row0, un.rows,
+      const LhsTile<In, Acc, Rank> pack_lhs(access, split_, grp.grid, un.row0, un.rows,
                                             lhs.data() + fg * Cg * lhs_stride[1], lhs_stride, Cg, gs, tile,
-                                            zeros_.data());
-      // One GEMM per feature group for the phase group; member m's outputs
-      // are columns [m*Og, (m+1)*Og).
-      gemm_tile(un.rows, kernel_.matrices[un.group][static_cast<std::size_t>(fg)], block_a, res, pack_lhs);
+                                            kernel_->zeros.data());
+      // One GEMM per feature group for the phase group; kernel member m's
+      // outputs are columns [m*Og, (m+1)*Og).
+      gemm_tile(un.rows, matrices[static_cast<std::size_t>(fg)], block_a, res, pack_lhs);
       if (un.fgs == 1) break;
       // Several groups per unit (small Og, e.g. depthwise): stage the
       // results side by side, member m's block = [rows x fgs*Og], so the
       // output is written fgs*Og features at a time.
-      for (index_t m = 0; m < members; ++m) {
+      for (index_t m = 0; m < columns; ++m) {
         std::copy_n(res + m * Og * un.rows, Og * un.rows, staged + (m * un.fgs + j) * Og * un.rows);
       }
     }
     Acc* result = un.fgs > 1 ? staged : res;
-    for (index_t m = 0; m < members; ++m) {
-      write_tile<Rank>(split_, split_.phases[grp.phases[static_cast<std::size_t>(m)]], un.row0, un.rows,
-                       result + m * un.fgs * Og * un.rows, un.fgs * Og, out_base, out_stride, gs.row_offset.data(),
-                       epilogue_, un.fg0 * Og, read_out);
+    for (const auto& m : grp.members) {
+      write_tile<Rank>(split_, split_.phases[m.phase], m.partial ? &grid_counts : nullptr, un.row0, un.rows,
+                       result + m.column * un.fgs * Og * un.rows, un.fgs * Og, out_base, out_stride,
+                       gs.row_offset.data(), ep, un.fg0 * Og, read_out);
     }
   }
 
-  PhaseSplit<Rank> split_;
-  int workers_;
-  Eigen::ThreadPoolInterface* pool_;  // null: the default pool
-  OutputEpilogue<Acc, Out> epilogue_;
-  bool zero_stays_zero_;  // an output no tap reaches stays zero in a zeroed output
-  std::vector<PhaseGroup> groups_;
-  PackedKernel<Acc> kernel_;
-  AlignedVector<Acc> zeros_;  // one tap's channels of padding, when packing reads the input in place
+  std::shared_ptr<const Kernel> kernel_;
+  PhaseSplit<Rank> split_;               // the plan's phases, counted, and the groups' grid phases
+  std::vector<PlanGroup<S>> groups_;
   Tiling tiling_;
   WorkUnits units_;
   mutable ScratchPool<Scratch> scratch_;

@@ -3,6 +3,7 @@
 // Everything the arguments can get wrong is rejected here, before any work.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <utility>
@@ -46,6 +47,30 @@ void check_operand_shape(const std::array<index_t, Rank>& shape, const char* nam
   }
   index_t p = 1;
   for (index_t e : shape) p = checked_mul(p, e > 0 ? e : 1, name);
+}
+
+/// The kernel's side of each spatial dimension: extents, strides,
+/// dilations (validated) and the resolved padding.
+template <std::size_t Rank>
+void resolve_kernel_axes(Geometry<Rank>& g, const std::array<index_t, Rank>& rhs_shape,
+                         const std::array<index_t, Rank - 2>& strides, const Padding& padding,
+                         const ConvTransposeOptions<Rank - 2>& options) {
+  constexpr std::size_t S = Rank - 2;
+  std::array<index_t, S> dilated_kernel{};
+  for (std::size_t d = 0; d < S; ++d) {
+    const char letter = g.layout.spatial_letters[d];
+    g.kernel[d] = rhs_shape[g.layout.rhs[2 + d]];
+    g.stride[d] = strides[d];
+    g.dilation[d] = options.rhs_dilation ? (*options.rhs_dilation)[d] : 1;
+    if (g.stride[d] < 1) {
+      fail("strides[", d, "] = ", g.stride[d], " (spatial axis '", letter, "'): strides must be >= 1");
+    }
+    if (g.dilation[d] < 1) {
+      fail("rhs_dilation[", d, "] = ", g.dilation[d], " (spatial axis '", letter, "'): dilations must be >= 1");
+    }
+    dilated_kernel[d] = dilate_dim(g.kernel[d], g.dilation[d]);
+  }
+  g.pad = resolve_padding<S>(padding, options.use_consistent_padding, dilated_kernel, g.stride);
 }
 
 template <std::size_t Rank>
@@ -106,22 +131,8 @@ Geometry<Rank> resolve_geometry(const std::array<index_t, Rank>& lhs_shape, cons
   g.group_in = g.in_features / g.groups;
   g.group_out = g.out_features / g.groups;
 
-  std::array<index_t, S> dilated_kernel{};
-  for (std::size_t d = 0; d < S; ++d) {
-    const char letter = L.spatial_letters[d];
-    g.in[d] = lhs_shape[L.lhs[2 + d]];
-    g.kernel[d] = rhs_shape[L.rhs[2 + d]];
-    g.stride[d] = strides[d];
-    g.dilation[d] = options.rhs_dilation ? (*options.rhs_dilation)[d] : 1;
-    if (g.stride[d] < 1) {
-      fail("strides[", d, "] = ", g.stride[d], " (spatial axis '", letter, "'): strides must be >= 1");
-    }
-    if (g.dilation[d] < 1) {
-      fail("rhs_dilation[", d, "] = ", g.dilation[d], " (spatial axis '", letter, "'): dilations must be >= 1");
-    }
-    dilated_kernel[d] = dilate_dim(g.kernel[d], g.dilation[d]);
-  }
-  g.pad = resolve_padding<S>(padding, options.use_consistent_padding, dilated_kernel, g.stride);
+  for (std::size_t d = 0; d < S; ++d) g.in[d] = lhs_shape[L.lhs[2 + d]];
+  resolve_kernel_axes(g, rhs_shape, strides, padding, options);
   for (std::size_t d = 0; d < S; ++d) {
     const index_t dilated_in = dilate_dim(g.in[d], g.stride[d]);
     const index_t padded = checked_add(checked_add(dilated_in, g.pad[d].first, "padded input size"), g.pad[d].second,
@@ -131,7 +142,7 @@ Geometry<Rank> resolve_geometry(const std::array<index_t, Rank>& lhs_shape, cons
            "' (dimension ", d, "): the stride-dilated input has size ", dilated_in, " and the padding removes more ("
            , dilated_in, " + ", g.pad[d].first, " + ", g.pad[d].second, " = ", padded, " < 0)");
     }
-    const index_t span = padded - dilated_kernel[d];
+    const index_t span = padded - dilate_dim(g.kernel[d], g.dilation[d]);
     g.out[d] = span >= 0 ? checked_add(span, 1, "output size") : 0;
   }
   g.out_shape[L.out[0]] = g.batch;
@@ -139,6 +150,47 @@ Geometry<Rank> resolve_geometry(const std::array<index_t, Rank>& lhs_shape, cons
   for (std::size_t d = 0; d < S; ++d) g.out_shape[L.out[2 + d]] = g.out[d];
   check_operand_shape(g.out_shape, "output");
   return g;
+}
+
+/// The geometry of a kernel without an input shape (make_kernel): resolved
+/// for a nominal input — one batch element, the input features the kernel
+/// implies and spatial extents long enough that every phase has outputs —
+/// with the same validation and messages as resolve_geometry.
+template <std::size_t Rank>
+Geometry<Rank> kernel_geometry(const std::array<index_t, Rank>& rhs_shape, const std::array<index_t, Rank - 2>& strides,
+                               const Padding& padding, const ConvTransposeOptions<Rank - 2>& options) {
+  constexpr std::size_t S = Rank - 2;
+  check_operand_shape(rhs_shape, "rhs");
+  Geometry<Rank> k;
+  k.layout = resolve_layout<Rank>(options.dimension_numbers);
+  const Layout<Rank>& L = k.layout;
+  const index_t groups = options.feature_group_count;
+  if (groups < 1) fail("feature_group_count = ", groups, ": must be >= 1");
+  index_t features = 0;  // the input features the kernel takes
+  if (options.transpose_kernel) {
+    features = rhs_shape[L.rhs[0]];
+    if (features % groups != 0) {
+      fail("rhs axis 'O' (position ", L.rhs[0], " of \"", L.names.rhs, "\") has ", features,
+           " entries: with transpose_kernel they are the input features, which feature_group_count = ", groups,
+           " does not divide");
+    }
+  } else {
+    features = checked_mul(rhs_shape[L.rhs[1]], groups, "input features");
+  }
+  resolve_kernel_axes(k, rhs_shape, strides, padding, options);
+  std::array<index_t, Rank> lhs_shape{};
+  lhs_shape[L.lhs[0]] = 1;
+  lhs_shape[L.lhs[1]] = features;
+  for (std::size_t d = 0; d < S; ++d) {
+    // out = (in - 1)s + 1 + lo + hi - k' + 1 >= 2s: every phase has outputs.
+    const index_t s = k.stride[d];
+    const index_t dk = dilate_dim(k.kernel[d], k.dilation[d]);
+    const index_t need = checked_sub(checked_sub(checked_add(checked_mul(2, s, "nominal input"), dk, "nominal input"),
+                                                 k.pad[d].first, "nominal input"),
+                                     k.pad[d].second, "nominal input");
+    lhs_shape[L.lhs[2 + d]] = std::max<index_t>(1, need / s + 2);
+  }
+  return resolve_geometry<Rank>(lhs_shape, rhs_shape, strides, padding, options);
 }
 
 }  // namespace convt::detail

@@ -11,6 +11,7 @@
 
 #include "convt/detail/gemm.hpp"
 #include "convt/detail/geometry.hpp"
+#include "convt/detail/phase_groups.hpp"
 #include "convt/detail/phases.hpp"
 #include "convt/padding.hpp"
 #include "convt/tensor.hpp"
@@ -18,10 +19,10 @@
 
 namespace convt::detail {
 
-/// The packed kernel of a plan: matrices[group][feature group] is the
+/// A kernel's packed matrices: matrices[group][feature group] is the
 /// [depth x (members * group_out)] kernel matrix of that phase group.
 template <class Acc>
-struct PackedKernel {
+struct PackedMatrices {
   std::vector<std::vector<PackedMatrix<Acc>>> matrices;
   index_t max_kc = 1;        // largest depth block of any matrix
   index_t max_columns = 1;   // widest matrix
@@ -73,13 +74,13 @@ void kernel_rows(const PhaseSplit<Rank>& split, const PhaseGroup& group, const G
 
 /// Converts and packs the kernel for every phase group and feature group.
 template <class Acc, class In, std::size_t Rank>
-PackedKernel<Acc> pack_kernel(const PhaseSplit<Rank>& split, const std::vector<PhaseGroup>& groups,
+PackedMatrices<Acc> pack_kernel(const PhaseSplit<Rank>& split, const std::vector<PhaseGroup>& groups,
                               const Geometry<Rank>& g, const TensorView<const In, Rank>& rhs) {
   const CanonicalKernel<Rank> k = canonical_kernel(rhs, g.layout, g.transpose_kernel);
   // An empty kernel (some extent 0): its matrices stay zero and its
   // (possibly null) data is never touched.
   const In* base = rhs.size() == 0 ? nullptr : rhs.data() + k.base_offset;
-  PackedKernel<Acc> packed;
+  PackedMatrices<Acc> packed;
   std::vector<Acc> rows;
   for (const PhaseGroup& grp : groups) {
     const index_t depth = split.phases[grp.phases.front()].depth;

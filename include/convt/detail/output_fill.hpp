@@ -60,14 +60,16 @@ void fill_zero_parallel(const TensorView<Out, Rank>& out, int workers, Eigen::Th
 }
 
 /// Every feature of the output rows [row_begin, row_begin + rows) of
-/// `phase` gets the epilogue of an empty sum (features from `feature0`).
+/// `phase` (rows of `grid` when given, as in write_tile) gets the epilogue of
+/// an empty sum (features from `feature0`).
 template <std::size_t Rank, class Acc, class Out>
-void fill_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
-               index_t features, Out* out, const std::array<index_t, Rank>& out_stride, index_t* row_offset,
-               const OutputEpilogue<Acc, Out>& ep, index_t feature0, bool read_out) {
+void fill_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, const std::array<index_t, Rank - 2>* grid,
+               index_t row_begin, index_t rows, index_t features, Out* out, const std::array<index_t, Rank>& out_stride,
+               index_t* row_offset, const OutputEpilogue<Acc, Out>& ep, index_t feature0, bool read_out) {
   using E = typename OutputEpilogue<Acc, Out>::E;
-  tile_row_offsets(split, phase, row_begin, rows, out_stride, row_offset);
+  tile_row_offsets(split, phase, grid, row_begin, rows, out_stride, row_offset);
   for (index_t r = 0; r < rows; ++r) {
+    if (row_offset[r] == kSkipRow) continue;
     for (index_t o = 0; o < features; ++o) {
       Out* dst = out + row_offset[r] + o * out_stride[1];
       *dst = ep.identity() ? Out(0) : ep.complete(ep.add_bias(E(0), feature0 + o), read_out ? dst : nullptr);
@@ -98,16 +100,17 @@ void fill_uncovered(const PhaseSplit<Rank>& split, const std::array<index_t, Ran
     const AxisPhases& ax = split.axes[d];
     if (ax.step <= kTable) {
       owned[d].assign(static_cast<std::size_t>(ax.step), 0);
-      for (const AxisPhase& ph : ax.phases) owned[d][static_cast<std::size_t>(ph.first)] = 1;
+      for (std::size_t i = 0; i < ax.kept; ++i) owned[d][static_cast<std::size_t>(ax.phases[i].first)] = 1;
     }
   }
   auto covered_in = [&](std::size_t d, index_t q) {
     const AxisPhases& ax = split.axes[d];
     const index_t phi = q % ax.step;
     if (!owned[d].empty()) return owned[d][static_cast<std::size_t>(phi)] != 0;
-    const auto it = std::lower_bound(ax.phases.begin(), ax.phases.end(), phi,
+    const auto end = ax.phases.begin() + static_cast<std::ptrdiff_t>(ax.kept);
+    const auto it = std::lower_bound(ax.phases.begin(), end, phi,
                                      [](const AxisPhase& p, index_t v) { return p.first < v; });
-    return it != ax.phases.end() && it->first == phi;
+    return it != end && it->first == phi;
   };
   const bool none_covered = split.phases.empty();
   auto fill_position = [&](index_t off) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <type_traits>
 
 #include <Eigen/Core>
@@ -25,10 +26,16 @@
 
 namespace convt::detail {
 
+/// Marks a grid row that is not one of the writing phase's rows.
+inline constexpr index_t kSkipRow = std::numeric_limits<index_t>::min();
+
 /// Output offset of each row [row_begin, row_begin + rows) of `phase`
-/// (canonical output strides `out_stride`) into `row_offset`.
+/// (canonical output strides `out_stride`) into `row_offset`. The rows are
+/// those of `grid` counts when given (a phase group's grid, phase_groups.hpp):
+/// rows outside the phase's own counts get kSkipRow. Returns whether any did.
 template <std::size_t Rank>
-void tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
+bool tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase,
+                      const std::array<index_t, Rank - 2>* grid, index_t row_begin, index_t rows,
                       const std::array<index_t, Rank>& out_stride, index_t* row_offset) {
   constexpr std::size_t S = Rank - 2;
   std::array<index_t, S> first{};
@@ -37,12 +44,20 @@ void tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phas
     first[d] = split.axes[d].phases[phase.axis_phase[d]].first * out_stride[2 + d];
     step[d] = split.axes[d].step * out_stride[2 + d];
   }
-  RowCursor<S> cur(phase_counts(split.axes, phase.axis_phase), row_begin);
+  const auto own = phase_counts(split.axes, phase.axis_phase);
+  RowCursor<S> cur(grid ? *grid : own, row_begin);
+  bool skipped = false;
   for (index_t r = 0; r < rows; ++r, cur.next()) {
     index_t off = cur.n * out_stride[0];
-    for (std::size_t d = 0; d < S; ++d) off += first[d] + step[d] * cur.t[d];
-    row_offset[r] = off;
+    bool inside = true;
+    for (std::size_t d = 0; d < S; ++d) {
+      off += first[d] + step[d] * cur.t[d];
+      inside = inside && cur.t[d] < own[d];
+    }
+    row_offset[r] = inside ? off : kSkipRow;
+    skipped = skipped || !inside;
   }
+  return skipped;
 }
 
 /// Writes one value per (row, feature) of a tile: element (r, o) of the
@@ -51,7 +66,15 @@ void tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phas
 /// `kPlain` (no epilogue) and equal types, packets are stored directly.
 template <bool kPlain, class Acc, class Out, class Emit>
 void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_t o_stride, const index_t* row_offset,
-                const Emit& emit) {
+                bool sparse, const Emit& emit) {
+  if (sparse) {
+    // Some rows are not the phase's (kSkipRow): a row at a time.
+    for (index_t r = 0; r < rows; ++r) {
+      if (row_offset[r] == kSkipRow) continue;
+      for (index_t o = 0; o < features; ++o) emit(out + row_offset[r] + o * o_stride, res[o * rows + r], o);
+    }
+    return;
+  }
   if (o_stride != 1 && features > 1) {
     // Channel-strided output (NCHW-like): one channel at a time, so the reads
     // are contiguous and the writes walk neighbouring positions.
@@ -107,8 +130,8 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
 /// outputs) goes lane by lane through a padded packet.
 template <class Acc, class Out>
 void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* out, index_t o_stride,
-                         const index_t* row_offset, const OutputEpilogue<Acc, Out>& ep, index_t feature0,
-                         bool read_out) {
+                         const index_t* row_offset, bool sparse, const OutputEpilogue<Acc, Out>& ep,
+                         index_t feature0, bool read_out) {
   using Packet = typename Eigen::internal::packet_traits<Acc>::type;
   constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
   const Acc* bias = ep.has_bias() ? ep.bias() + feature0 : nullptr;
@@ -129,7 +152,7 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
     for (index_t i = 0; i < n; ++i) *dst[i] = convert<Out>(lane_value[i]);
   };
   Out* dst[P];
-  if (o_stride != 1 && features > 1) {
+  if (o_stride != 1 && features > 1 && !sparse) {
     // Channel-strided output: a feature at a time, P rows per packet.
     for (index_t o = 0; o < features; ++o) {
       for (index_t r = 0; r < rows; r += P) {
@@ -141,7 +164,7 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
     return;
   }
   index_t r = 0;
-  if (o_stride == 1) {
+  if (o_stride == 1 && !sparse) {
     for (; r + P <= rows; r += P) {
       Out* row[P];
       for (index_t j = 0; j < P; ++j) row[j] = out + row_offset[r + j];
@@ -183,7 +206,8 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
       }
     }
   }
-  for (; r < rows; ++r) {  // ragged rows, or narrow or single-feature outputs
+  for (; r < rows; ++r) {  // ragged rows, rows of a sparse tile, single-feature outputs
+    if (row_offset[r] == kSkipRow) continue;
     for (index_t o = 0; o < features; o += P) {
       const index_t n = std::min(P, features - o);
       for (index_t i = 0; i < n; ++i) dst[i] = out + row_offset[r] + (o + i) * o_stride;
@@ -199,14 +223,15 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
 /// (not identity), `feature0` is the output feature of res's first column
 /// and `read_out` says the output holds values to accumulate into.
 template <std::size_t Rank, class Acc, class Out>
-void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
-                Acc* res, index_t features, Out* out, const std::array<index_t, Rank>& out_stride,
-                index_t* row_offset, const OutputEpilogue<Acc, Out>& ep, index_t feature0, bool read_out) {
-  tile_row_offsets(split, phase, row_begin, rows, out_stride, row_offset);
+void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, const std::array<index_t, Rank - 2>* grid,
+                index_t row_begin, index_t rows, Acc* res, index_t features, Out* out,
+                const std::array<index_t, Rank>& out_stride, index_t* row_offset, const OutputEpilogue<Acc, Out>& ep,
+                index_t feature0, bool read_out) {
+  const bool sparse = tile_row_offsets(split, phase, grid, row_begin, rows, out_stride, row_offset);
   const index_t o_stride = out_stride[1];
   auto convert_only = [](Out* dst, const Acc& v, index_t) { *dst = convert<Out>(v); };
   if (ep.identity()) {
-    write_rows<true>(res, rows, features, out, o_stride, row_offset, convert_only);
+    write_rows<true>(res, rows, features, out, o_stride, row_offset, sparse, convert_only);
     return;
   }
   if constexpr (std::is_floating_point_v<Acc> && std::is_same_v<typename OutputEpilogue<Acc, Out>::E, Acc> &&
@@ -218,19 +243,21 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, ind
         Acc* col = res + o * rows;
         for (index_t r = 0; r < rows; ++r) col[r] = ep.add_bias(col[r], feature0 + o);
         if (read_out) {
-          for (index_t r = 0; r < rows; ++r) col[r] = ep.add_scaled(col[r], out + row_offset[r] + o * o_stride);
+          for (index_t r = 0; r < rows; ++r) {
+            if (row_offset[r] != kSkipRow) col[r] = ep.add_scaled(col[r], out + row_offset[r] + o * o_stride);
+          }
         }
         ep.activate(col, rows);
       }
-      write_rows<true>(res, rows, features, out, o_stride, row_offset, convert_only);
+      write_rows<true>(res, rows, features, out, o_stride, row_offset, sparse, convert_only);
     } else {
-      write_rows_finished(res, rows, features, out, o_stride, row_offset, ep, feature0, read_out);
+      write_rows_finished(res, rows, features, out, o_stride, row_offset, sparse, ep, feature0, read_out);
     }
     return;
   }
   // Integer and complex results, or no vector packets: one scalar path for
   // every element.
-  write_rows<false>(res, rows, features, out, o_stride, row_offset, [&](Out* dst, const Acc& v, index_t o) {
+  write_rows<false>(res, rows, features, out, o_stride, row_offset, sparse, [&](Out* dst, const Acc& v, index_t o) {
     *dst = ep.finish(ep.add_bias(ep.to_e(v), feature0 + o), read_out ? dst : nullptr);
   });
 }

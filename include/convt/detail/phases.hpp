@@ -35,13 +35,17 @@ inline void mark_consecutive(AxisPhase& ph) {
   }
 }
 
-/// All phases of one spatial dimension (phases with no output are dropped).
+/// All phases of one spatial dimension that own a kernel tap, sorted by
+/// their first output position (a kernel's, before any input shape: counts
+/// 0); a plan's counted copy keeps those with outputs, a prefix of them,
+/// and may append grid phases (phase_groups.hpp) after `kept`.
 struct AxisPhases {
   index_t step = 1;
   index_t divisor = 1;
   index_t in = 0;
-  std::vector<AxisPhase> phases;  // the phases some tap reaches
-  bool tapless = false;           // some output positions are reached by no tap
+  std::vector<AxisPhase> phases;
+  std::size_t kept = 0;   // phases[0, kept) are real phases, sorted by `first`
+  bool tapless = false;   // some output positions are reached by no tap
 };
 
 inline index_t floor_mod(index_t a, index_t m) {
@@ -49,49 +53,61 @@ inline index_t floor_mod(index_t a, index_t m) {
   return r < 0 ? r + m : r;
 }
 
-inline AxisPhases split_axis(index_t in, index_t kernel, index_t stride, index_t dilation, index_t lo, index_t out,
-                             Lowering lowering) {
+/// The phases of one dimension and the taps each owns, for a kernel of
+/// `kernel` taps dilated by `dilation`, stride `stride` and low padding `lo`.
+inline AxisPhases owned_phases(index_t kernel, index_t stride, index_t dilation, index_t lo, Lowering lowering) {
   AxisPhases ax;
-  ax.in = in;
   if (lowering == Lowering::DenseDilated || stride == 1) {
     ax.step = 1;
     ax.divisor = stride;
     AxisPhase ph;
-    ph.first = 0;
-    ph.count = out;
     for (index_t k = 0; k < kernel; ++k) {
       ph.taps.push_back(k);
       ph.offsets.push_back(checked_sub(checked_mul(k, dilation, "tap offset"), lo, "tap offset"));
     }
     mark_consecutive(ph);
-    if (out > 0 && kernel > 0) ax.phases.push_back(std::move(ph));
-    ax.tapless = out > 0 && kernel == 0;
-    return ax;
+    if (kernel > 0) ax.phases.push_back(std::move(ph));
+  } else {
+    ax.step = stride;
+    // Tap k of output phi + s*t reads dilated position phi + s*t + k*r - lo,
+    // a real input element iff phi == (lo - k*r) mod s: each tap belongs to
+    // one phase. Only phases that own a tap are kept (at most `kernel` of
+    // them, so nothing here grows with the stride or the image).
+    std::map<index_t, AxisPhase> owned;
+    for (index_t k = 0; k < kernel; ++k) {
+      const index_t kr = checked_mul(k, dilation, "tap offset");
+      const index_t phi = floor_mod(checked_sub(lo, kr, "tap offset"), stride);
+      const index_t pos = checked_sub(checked_add(phi, kr, "tap offset"), lo, "tap offset");
+      AxisPhase& ph = owned[phi];
+      ph.taps.push_back(k);
+      ph.offsets.push_back(pos / stride);  // exact: pos is a multiple of s
+    }
+    for (auto& [phi, ph] : owned) {
+      ph.first = phi;
+      mark_consecutive(ph);
+      ax.phases.push_back(std::move(ph));
+    }
   }
-  ax.step = stride;
-  ax.divisor = 1;
-  // Tap k of output phi + s*t reads dilated position phi + s*t + k*r - lo, a
-  // real input element iff phi == (lo - k*r) mod s: each tap belongs to one
-  // phase. Only phases that own a tap are kept (at most `kernel` of them, so
-  // nothing here grows with the stride or the image); the rest are zeros.
-  const index_t num_phases = stride < out ? stride : out;
-  std::map<index_t, AxisPhase> owned;
-  for (index_t k = 0; k < kernel; ++k) {
-    const index_t kr = checked_mul(k, dilation, "tap offset");
-    const index_t phi = floor_mod(checked_sub(lo, kr, "tap offset"), stride);
-    if (phi >= num_phases) continue;
-    const index_t pos = checked_sub(checked_add(phi, kr, "tap offset"), lo, "tap offset");
-    AxisPhase& ph = owned[phi];
-    ph.taps.push_back(k);
-    ph.offsets.push_back(pos / stride);  // exact: pos is a multiple of s
+  ax.kept = ax.phases.size();
+  return ax;
+}
+
+/// The owned phases counted for an input of extent `in` and an output of
+/// extent `out`: phases whose first output is past the end are dropped (a
+/// suffix, as they are sorted); the positions of other phases are zeros.
+inline AxisPhases count_phases(const AxisPhases& owned, index_t in, index_t out) {
+  AxisPhases ax;
+  ax.step = owned.step;
+  ax.divisor = owned.divisor;
+  ax.in = in;
+  const index_t num_phases = ax.step < out ? ax.step : out;
+  for (const AxisPhase& ph : owned.phases) {
+    if (ph.first >= num_phases) break;
+    ax.phases.push_back(ph);
+    ax.phases.back().count = (out - ph.first - 1) / ax.step + 1;
   }
-  for (auto& [phi, ph] : owned) {
-    ph.first = phi;
-    ph.count = (out - phi - 1) / stride + 1;
-    mark_consecutive(ph);
-    ax.phases.push_back(std::move(ph));
-  }
-  ax.tapless = static_cast<index_t>(ax.phases.size()) < num_phases;
+  ax.kept = ax.phases.size();
+  ax.tapless = static_cast<index_t>(ax.kept) < num_phases;
   return ax;
 }
 
@@ -111,29 +127,27 @@ struct PhaseSplit {
   std::vector<Phase<S>> phases;
   index_t max_depth = 0;
   /// Some outputs belong to no phase (reached by no tap, or the kernel or
-  /// input is empty): the output is zero-filled before the phases run.
+  /// input is empty): they get the epilogue of an empty sum.
   bool zero_fill = false;
 };
 
+/// The owned phases of every spatial dimension of `g`'s kernel.
 template <std::size_t Rank>
-PhaseSplit<Rank> split_phases(const Geometry<Rank>& g, Lowering lowering) {
+std::array<AxisPhases, Rank - 2> owned_axes(const Geometry<Rank>& g, Lowering lowering) {
+  std::array<AxisPhases, Rank - 2> axes;
+  for (std::size_t d = 0; d < Rank - 2; ++d) {
+    axes[d] = owned_phases(g.kernel[d], g.stride[d], g.dilation[d], g.pad[d].first, lowering);
+  }
+  return axes;
+}
+
+/// The phases of the whole problem: every combination of the per-dimension
+/// phases in `axes`, in row-major order (the last dimension fastest).
+template <std::size_t Rank>
+void combine_phases(const Geometry<Rank>& g, PhaseSplit<Rank>& split) {
   constexpr std::size_t S = Rank - 2;
-  PhaseSplit<Rank> split;
-  bool empty_out = g.batch == 0 || g.out_features == 0;
-  bool empty_in = g.in_features == 0;
   for (std::size_t d = 0; d < S; ++d) {
-    empty_out = empty_out || g.out[d] == 0;
-    empty_in = empty_in || g.in[d] == 0 || g.kernel[d] == 0;
-  }
-  if (empty_out) return split;  // nothing to write
-  if (empty_in) {               // an empty sum everywhere
-    split.zero_fill = true;
-    return split;
-  }
-  for (std::size_t d = 0; d < S; ++d) {
-    split.axes[d] = split_axis(g.in[d], g.kernel[d], g.stride[d], g.dilation[d], g.pad[d].first, g.out[d], lowering);
-    split.zero_fill = split.zero_fill || split.axes[d].tapless;
-    if (split.axes[d].phases.empty()) return split;  // no tap reaches any output
+    if (split.axes[d].phases.empty()) return;
   }
   std::array<std::size_t, S> idx{};
   while (true) {
@@ -154,10 +168,48 @@ PhaseSplit<Rank> split_phases(const Geometry<Rank>& g, Lowering lowering) {
       --d;
       if (++idx[d] < split.axes[d].phases.size()) break;
       idx[d] = 0;
-      if (d == 0) return split;
+      if (d == 0) return;
     }
-    if constexpr (S == 0) return split;
+    if constexpr (S == 0) return;
   }
+}
+
+/// A kernel's phases (no input shape: rows and counts are 0): what its
+/// packed matrices are made for. Empty when the kernel or its input features
+/// are.
+template <std::size_t Rank>
+PhaseSplit<Rank> kernel_phases(const Geometry<Rank>& g, const std::array<AxisPhases, Rank - 2>& owned) {
+  PhaseSplit<Rank> split;
+  bool empty = g.in_features == 0;
+  for (std::size_t d = 0; d < Rank - 2; ++d) empty = empty || g.kernel[d] == 0;
+  if (empty) return split;
+  split.axes = owned;
+  combine_phases(g, split);
+  return split;
+}
+
+/// The phases of a problem of geometry `g` whose kernel owns `owned`.
+template <std::size_t Rank>
+PhaseSplit<Rank> split_phases(const Geometry<Rank>& g, const std::array<AxisPhases, Rank - 2>& owned) {
+  constexpr std::size_t S = Rank - 2;
+  PhaseSplit<Rank> split;
+  bool empty_out = g.batch == 0 || g.out_features == 0;
+  bool empty_in = g.in_features == 0;
+  for (std::size_t d = 0; d < S; ++d) {
+    empty_out = empty_out || g.out[d] == 0;
+    empty_in = empty_in || g.in[d] == 0 || g.kernel[d] == 0;
+  }
+  if (empty_out) return split;  // nothing to write
+  if (empty_in) {               // an empty sum everywhere
+    split.zero_fill = true;
+    return split;
+  }
+  for (std::size_t d = 0; d < S; ++d) {
+    split.axes[d] = count_phases(owned[d], g.in[d], g.out[d]);
+    split.zero_fill = split.zero_fill || split.axes[d].tapless;
+  }
+  combine_phases(g, split);
+  return split;
 }
 
 /// Row index within a phase → (n, t_0, ..., t_{S-1}), and back to stepping.
@@ -188,45 +240,6 @@ std::array<index_t, S> phase_counts(const std::array<AxisPhases, S>& axes, const
   std::array<index_t, S> c{};
   for (std::size_t d = 0; d < S; ++d) c[d] = axes[d].phases[which[d]].count;
   return c;
-}
-
-/// Phases whose im2col matrices are identical (same row counts and tap
-/// shifts in every dimension: e.g. all phases of k = s, or the two shift
-/// patterns of FCN's k = 2s) share one gather and one GEMM against their
-/// kernels placed side by side.
-struct PhaseGroup {
-  std::vector<std::size_t> phases;  // members: indices into PhaseSplit::phases, all with the same im2col
-};
-
-template <std::size_t Rank>
-bool same_im2col(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& a, const Phase<Rank - 2>& b) {
-  if (a.depth != b.depth || a.rows != b.rows) return false;
-  for (std::size_t d = 0; d < Rank - 2; ++d) {
-    const AxisPhase& x = split.axes[d].phases[a.axis_phase[d]];
-    const AxisPhase& y = split.axes[d].phases[b.axis_phase[d]];
-    if (x.count != y.count || x.offsets != y.offsets) return false;
-  }
-  return true;
-}
-
-/// Groups the phases of `split`, each group with at most `max_columns`
-/// output columns (members x `group_out`), members in phase order.
-template <std::size_t Rank>
-std::vector<PhaseGroup> group_phases(const PhaseSplit<Rank>& split, index_t group_out, index_t max_columns) {
-  const std::size_t most = static_cast<std::size_t>(std::max<index_t>(1, max_columns / std::max<index_t>(group_out, 1)));
-  std::vector<PhaseGroup> groups;
-  for (std::size_t p = 0; p < split.phases.size(); ++p) {
-    bool placed = false;
-    for (PhaseGroup& grp : groups) {
-      if (grp.phases.size() < most && same_im2col(split, split.phases[grp.phases.front()], split.phases[p])) {
-        grp.phases.push_back(p);
-        placed = true;
-        break;
-      }
-    }
-    if (!placed) groups.push_back(PhaseGroup{{p}});
-  }
-  return groups;
 }
 
 }  // namespace convt::detail

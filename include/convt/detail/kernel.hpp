@@ -1,0 +1,68 @@
+// convt/detail/kernel.hpp — what a packed kernel holds: everything that
+// depends on the kernel, strides, padding and options but not on the input
+// shape — the phases that own taps, their groups, the packed matrices, the
+// epilogue — made once and shared (immutable) by every plan made from it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <vector>
+
+#include "convt/detail/epilogue.hpp"
+#include "convt/detail/gemm.hpp"
+#include "convt/detail/geometry.hpp"
+#include "convt/detail/kernel_packing.hpp"
+#include "convt/detail/parallel.hpp"
+#include "convt/detail/phase_groups.hpp"
+#include "convt/detail/phases.hpp"
+#include "convt/options.hpp"
+#include "convt/tensor.hpp"
+
+namespace convt::detail {
+
+/// The options a packed kernel keeps for its plans.
+struct RunOptions {
+  int workers = 1;
+  Eigen::ThreadPoolInterface* pool = nullptr;
+  std::size_t workspace_cap = 0;
+};
+
+template <class Acc, class Out, std::size_t Rank>
+struct KernelData {
+  // Phase groups of at most this many GEMM columns: wide enough to amortise
+  // the gather and packing, narrow enough to keep the result tile in cache.
+  static constexpr index_t kGroupColumns = 256;
+
+  /// `g` is the problem's geometry for any input shape (only its kernel,
+  /// feature, stride, dilation and padding fields are used).
+  template <class In>
+  KernelData(const Geometry<Rank>& g, const TensorView<const In, Rank>& rhs, const ConvTransposeOptions<Rank - 2>& o)
+      : run{resolve_threads(o.num_threads, o.thread_pool), o.thread_pool, o.workspace_bytes},
+        epilogue(EpilogueSpec{o.bias, o.accumulate, o.activation}, g.out_features),
+        zero_stays_zero(epilogue.zero_stays_zero()),
+        owned(owned_axes(g, o.lowering)),
+        split(kernel_phases(g, owned)),
+        groups(group_phases(split, g.group_out, kGroupColumns)),
+        matrices(pack_kernel<Acc>(split, groups, g, rhs)) {
+    if constexpr (std::is_same_v<In, Acc>) {
+      // Reading channels in place (indirect_lhs.hpp) pays off when every
+      // tap's run of channels is whole packets.
+      using Packet = typename GemmTraits<Acc>::Traits::LhsPacket4Packing;
+      constexpr index_t packet = Eigen::internal::unpacket_traits<Packet>::size;
+      if (packet > 1 && g.group_in > 0 && g.group_in % packet == 0) {
+        zeros.assign(static_cast<std::size_t>(g.group_in), Acc(0));
+      }
+    }
+  }
+
+  RunOptions run;
+  OutputEpilogue<Acc, Out> epilogue;
+  bool zero_stays_zero;  // an output no tap reaches stays zero in a zeroed output
+  std::array<AxisPhases, Rank - 2> owned;  // per dimension, the phases that own taps
+  PhaseSplit<Rank> split;                  // the kernel's phases (no counts)
+  std::vector<PhaseGroup> groups;
+  PackedMatrices<Acc> matrices;            // [group][feature group]
+  AlignedVector<Acc> zeros;                // one tap's channels of padding, when packing reads the input in place
+};
+
+}  // namespace convt::detail
