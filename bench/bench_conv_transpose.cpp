@@ -134,10 +134,10 @@ Runnable convt_runnable(const Problem& p, int threads, convt::Lowering lowering,
     opt.bias = convt::BiasView(st->bias.data(), p.spec.o);
     opt.activation = convt::Activation::relu();
   }
-  st->plan.emplace(convt::make_plan<Out>(st->w.view(), st->x.shape(), strides, padding(p.spec), opt));
+  st->plan.emplace(convt::make_plan<Out>(convt::view(st->w), st->x.shape(), strides, padding(p.spec), opt));
   st->y = convt::Tensor<Out, Rank>(st->plan->output_shape());
   Runnable r;
-  r.run = [st] { st->plan->run(st->x.view(), st->y.view()); };
+  r.run = [st] { st->plan->run(convt::view(st->x), convt::view(st->y)); };
   r.output = [st] {
     std::vector<float> v(static_cast<std::size_t>(st->y.size()));
     for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(st->y.data()[i]);

@@ -11,14 +11,14 @@ int main() {
   for (convt::index_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(i % 7) - 3.0f;
   for (convt::index_t i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>(i % 5) * 0.25f;
 
-  const auto y = convt::conv_transpose(x.view(), w.view(), {2, 2}, convt::Padding::same());
+  const auto y = convt::conv_transpose(convt::view(x), convt::view(w), {2, 2}, convt::Padding::same());
   std::printf("output shape: %lld x %lld x %lld x %lld\n", static_cast<long long>(y.extent(0)),
               static_cast<long long>(y.extent(1)), static_cast<long long>(y.extent(2)),
               static_cast<long long>(y.extent(3)));
 
   // Inference loop: pack the kernel once, run many times.
-  const auto plan = convt::make_plan(w.view(), x.shape(), {2, 2}, convt::Padding::same());
-  const auto again = plan(x.view());
+  const auto plan = convt::make_plan(convt::view(w), x.shape(), {2, 2}, convt::Padding::same());
+  const auto again = plan(convt::view(x));
   for (convt::index_t i = 0; i < y.size(); ++i) {
     if (again.data()[i] != y.data()[i]) {
       std::printf("plan and conv_transpose disagree at %lld\n", static_cast<long long>(i));

@@ -11,8 +11,9 @@
 #      headers, pkg-config;
 #   4. runs the suite under clang's AddressSanitizer + UndefinedBehaviorSanitizer
 #      (with the portable overflow checks forced: CONVT_PORTABLE_OVERFLOW), the
-#      threaded tests under ThreadSanitizer, and the libFuzzer target for
-#      CONVT_FUZZ_SECONDS (default 60) from the committed seed corpus;
+#      threaded tests under ThreadSanitizer, and the libFuzzer targets
+#      (conv_transpose; the .npy reader) for CONVT_FUZZ_SECONDS each (default
+#      45) from their committed seed corpora;
 #   5. cross-compiles the suite for aarch64 (NEON) and runs it under qemu-user.
 # The slow differential test runs 3,000 problems in the g++ build and 1,000
 # in the others (CONVT_DIFF_PROBLEMS).
@@ -90,13 +91,18 @@ cmake -S "$root" -B "$build_root/tsan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMP
 cmake --build "$build_root/tsan" -j "$jobs" --target test_parallel test_plan test_thread_pool
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$build_root/tsan" --output-on-failure -j "$jobs" -R "^(Parallel|Plan|ThreadPool)\."
 
-stage "libFuzzer: ${CONVT_FUZZ_SECONDS:-60} s"
+fuzz_seconds=${CONVT_FUZZ_SECONDS:-45}
+stage "libFuzzer: conv_transpose and the .npy reader, ${fuzz_seconds} s each"
 cmake -S "$root" -B "$build_root/fuzz" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
   -DCONVT_BUILD_FUZZER=ON -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_EXAMPLES=OFF
-cmake --build "$build_root/fuzz" -j "$jobs" --target fuzz_conv_transpose
-rm -rf "$build_root/fuzz/corpus" && mkdir -p "$build_root/fuzz/corpus"
-"$build_root/fuzz/tests/fuzz/fuzz_conv_transpose" -max_total_time="${CONVT_FUZZ_SECONDS:-60}" -timeout=10 \
-  -print_final_stats=1 "$build_root/fuzz/corpus" "$root/tests/fuzz/corpus"
+cmake --build "$build_root/fuzz" -j "$jobs" --target fuzz_conv_transpose fuzz_npy
+for target in conv_transpose npy; do
+  corpus=corpus
+  [ "$target" = npy ] && corpus=npy_corpus
+  rm -rf "$build_root/fuzz/$corpus" && mkdir -p "$build_root/fuzz/$corpus"
+  "$build_root/fuzz/tests/fuzz/fuzz_$target" -max_total_time="$fuzz_seconds" -timeout=10 -print_final_stats=1 \
+    "$build_root/fuzz/$corpus" "$root/tests/fuzz/$corpus"
+done
 
 stage "aarch64: cross-compile (g++-aarch64-linux-gnu), run under qemu-user"
 # Eigen's NEON packets (4 floats) change which panels the packing takes and

@@ -164,7 +164,7 @@ void check_epilogue(const ref::Problem& p, const EpilogueCase& e, convt::ConvTra
     obuf[at[i]] = prev[i];
   }
   const convt::TensorView<Res, Rank> out(obuf.data() + base_off, to_array<Rank>(want.shape), to_array<Rank>(obs));
-  convt::conv_transpose_into(out, x, w, strides, pad, opt);
+  convt::conv_transpose_into(x, w, out, strides, pad, opt);
   std::vector<bool> inside(obuf.size(), false);
   for (std::size_t i = 0; i < want.value.size(); ++i) {
     inside[at[i]] = true;

@@ -20,10 +20,10 @@ int main() {
   x(0, 1, 0) = 1;
   w(0, 0, 0) = 2;
   w(1, 0, 0) = 3;
-  const auto y = convt::conv_transpose(x.view(), w.view(), {2}, convt::Padding::valid());
+  const auto y = convt::conv_transpose(convt::view(x), convt::view(w), {2}, convt::Padding::valid());
   if (y.size() != 6 || y(0, 2, 0) != 3 || y(0, 3, 0) != 2) return 1;
   convt::set_error_handler(on_error);
-  convt::conv_transpose(x.view(), w.view(), {0}, convt::Padding::valid());
+  convt::conv_transpose(convt::view(x), convt::view(w), {0}, convt::Padding::valid());
   std::printf("the error handler was not called\n");
   return 2;
 }

@@ -149,14 +149,14 @@ TEST(Epilogue, BitwiseIdenticalAcrossThreadsAndCaps) {
     opt.num_threads = 1;
     convt::Tensor<float, 4> base({2, 26, 22, 37});
     std::copy(prev.begin(), prev.end(), base.data());
-    convt::conv_transpose_into(base, lhs, rhs, {2, 2}, convt::Padding::same(), opt);
+    convt::conv_transpose_into(lhs, rhs, base, {2, 2}, convt::Padding::same(), opt);
     for (int threads : {2, 3})
       for (std::size_t ws : {std::size_t{1}, std::size_t{30000}, std::size_t{1} << 26}) {
         opt.num_threads = threads;
         opt.workspace_bytes = ws;
         convt::Tensor<float, 4> got({2, 26, 22, 37});
         std::copy(prev.begin(), prev.end(), got.data());
-        convt::conv_transpose_into(got, lhs, rhs, {2, 2}, convt::Padding::same(), opt);
+        convt::conv_transpose_into(lhs, rhs, got, {2, 2}, convt::Padding::same(), opt);
         ASSERT_EQ(0, std::memcmp(got.data(), base.data(), sizeof(float) * static_cast<std::size_t>(base.size())))
             << a.name() << " threads " << threads << " workspace " << ws;
       }
@@ -169,9 +169,9 @@ TEST(Epilogue, ZeroBetaNeverReadsTheOutput) {
   for (index_t i = 0; i < out.size(); ++i) out.data()[i] = std::numeric_limits<float>::quiet_NaN();
   convt::ConvTransposeOptions<2> opt;
   opt.activation = Activation::relu();
-  convt::conv_transpose_into(out, convt::TensorView<const float, 4>(x.data(), {1, 4, 4, 3}),
-                             convt::TensorView<const float, 4>(w.data(), {3, 3, 3, 2}), {2, 2}, convt::Padding::same(),
-                             opt);
+  convt::conv_transpose_into(convt::TensorView<const float, 4>(x.data(), {1, 4, 4, 3}),
+                             convt::TensorView<const float, 4>(w.data(), {3, 3, 3, 2}), out, {2, 2},
+                             convt::Padding::same(), opt);
   for (index_t i = 0; i < out.size(); ++i) ASSERT_FALSE(std::isnan(out.data()[i])) << i;
 }
 
@@ -221,7 +221,7 @@ TEST(Epilogue, Errors) {
   out.data()[5] = 42;
   opt = {};
   opt.bias = convt::BiasView(bias3.data(), 3);
-  EXPECT_THROW(convt::conv_transpose_into(out, lhs, rhs, {2, 2}, convt::Padding::same(), opt), convt::Error);
+  EXPECT_THROW(convt::conv_transpose_into(lhs, rhs, out, {2, 2}, convt::Padding::same(), opt), convt::Error);
   EXPECT_EQ(out.data()[5], 42);
   EXPECT_EQ(out.data()[0], 0);
 }

@@ -165,16 +165,16 @@ TEST(Errors, OutputViewAndNothingWritten) {
     for (float v : buf) ASSERT_EQ(v, -7.0f);
   };
   convt::TensorView<float, 4> wrong(buf.data(), {2, 8, 10, 3});
-  expect_error([&] { convt::conv_transpose_into(wrong, f.lhs, f.rhs, {2, 2}, Padding::same()); },
+  expect_error([&] { convt::conv_transpose_into(f.lhs, f.rhs, wrong, {2, 2}, Padding::same()); },
                {"out shape (2, 8, 10, 3)", "(2, 8, 10, 2)"});
   untouched();
   convt::TensorView<float, 4> aliased(buf.data(), shape, {0, 20, 2, 1});
-  expect_error([&] { convt::conv_transpose_into(aliased, f.lhs, f.rhs, {2, 2}, Padding::same()); },
+  expect_error([&] { convt::conv_transpose_into(f.lhs, f.rhs, aliased, {2, 2}, Padding::same()); },
                {"write one element twice"});
   untouched();
   // An error found late (bad padding) still writes nothing.
   convt::TensorView<float, 4> good(buf.data(), shape);
-  expect_error([&] { convt::conv_transpose_into(good, f.lhs, f.rhs, {2, 2}, Padding::explicit_pads({{0, 0}})); },
+  expect_error([&] { convt::conv_transpose_into(f.lhs, f.rhs, good, {2, 2}, Padding::explicit_pads({{0, 0}})); },
                {"padding"});
   untouched();
 }
@@ -186,13 +186,13 @@ TEST(Errors, OverlapWithInputs) {
   convt::TensorView<const float, 3> lhs(buf.data(), {1, 10, 1});
   convt::TensorView<const float, 3> rhs(w.data(), {3, 1, 1});
   convt::TensorView<float, 3> out(buf.data() + 5, {1, 10, 1});
-  expect_error([&] { convt::conv_transpose_into(out, lhs, rhs, {1}, Padding::same()); }, {"overlaps lhs"});
+  expect_error([&] { convt::conv_transpose_into(lhs, rhs, out, {1}, Padding::same()); }, {"overlaps lhs"});
   convt::TensorView<float, 3> out2(w.data(), {1, 10, 1}, {0, 0, 0});
   std::vector<float> w2(3 * 1 * 1, 1.0f);
   convt::TensorView<float, 3> over_rhs(w2.data(), {1, 3, 1});
   convt::TensorView<const float, 3> rhs2(w2.data(), {3, 1, 1});
   convt::TensorView<const float, 3> lhs2(buf.data(), {1, 1, 1});
-  expect_error([&] { convt::conv_transpose_into(over_rhs, lhs2, rhs2, {1}, Padding::same()); }, {"overlaps rhs"});
+  expect_error([&] { convt::conv_transpose_into(lhs2, rhs2, over_rhs, {1}, Padding::same()); }, {"overlaps rhs"});
   (void)out2;
 }
 

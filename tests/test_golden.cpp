@@ -17,13 +17,13 @@
 #include <convt/convt.hpp>
 #include <convt/translate.hpp>
 
-#include "npy.hpp"
+#include <convt/npy.hpp>
 
 namespace {
 
 std::string golden_dir() {
   const char* d = std::getenv("CONVT_GOLDEN_DIR");
-  return d ? d : "tests/golden";
+  return d ? d : CONVT_TESTS_DIR "/golden";
 }
 
 struct Case {
@@ -39,8 +39,8 @@ struct Array {
 };
 
 Array load(const std::string& path) {
-  const npy::Array a = npy::load(path);
-  if (a.dtype != npy::DType::float64) throw std::runtime_error(path + ": expected float64");
+  const convt::npy::Array a = convt::npy::read(path);
+  if (a.dtype != convt::npy::DType::float64) throw std::runtime_error(path + ": expected float64");
   Array r{a.shape, std::vector<double>(static_cast<std::size_t>(a.count()))};
   if (!r.data.empty()) std::memcpy(r.data.data(), a.bytes.data(), a.bytes.size());
   return r;

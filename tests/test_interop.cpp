@@ -1,4 +1,4 @@
-// Interop: Tensor arguments without .view(), and zero-copy bridges to
+// Interop: Tensor arguments without convt::view(), and zero-copy bridges to
 // Eigen::Tensor / Eigen::TensorMap in both storage orders.
 #include <convt/convt.hpp>
 #include <convt/eigen.hpp>
@@ -20,7 +20,7 @@ struct Problem {
     for (index_t i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>((i * 5) % 9) * 0.5f - 2.0f;
   }
   convt::Tensor<float, 4> expected() const {
-    return convt::conv_transpose(x.view(), w.view(), {2, 3}, convt::Padding::same());
+    return convt::conv_transpose(convt::view(x), convt::view(w), {2, 3}, convt::Padding::same());
   }
 };
 
@@ -33,11 +33,11 @@ TEST(Interop, TensorArgumentsWithoutView) {
   Problem p;
   const auto want = p.expected();
   expect_equal(convt::conv_transpose(p.x, p.w, {2, 3}, convt::Padding::same()), want);
-  expect_equal(convt::conv_transpose(p.x, p.w.view(), {2, 3}, convt::Padding::same()), want);
-  expect_equal(convt::conv_transpose(p.x.view(), p.w, {2, 3}, convt::Padding::same()), want);
+  expect_equal(convt::conv_transpose(p.x, convt::view(p.w), {2, 3}, convt::Padding::same()), want);
+  expect_equal(convt::conv_transpose(convt::view(p.x), p.w, {2, 3}, convt::Padding::same()), want);
 
   convt::Tensor<float, 4> out(want.shape());
-  convt::conv_transpose_into(out, p.x, p.w, {2, 3}, convt::Padding::same());
+  convt::conv_transpose_into(p.x, p.w, out, {2, 3}, convt::Padding::same());
   expect_equal(out, want);
 
   const auto plan = convt::make_plan(p.w, p.x.shape(), {2, 3}, convt::Padding::same());
@@ -79,7 +79,7 @@ void check_eigen_round_trip() {
   // Into an Eigen tensor of the same storage order.
   Eigen::Tensor<float, 4, Layout> ey(want.extent(0), want.extent(1), want.extent(2), want.extent(3));
   ey.setConstant(-99.0f);
-  convt::conv_transpose_into(convt::view(ey), convt::view(ex), convt::view(ew), {2, 3}, convt::Padding::same());
+  convt::conv_transpose_into(convt::view(ex), convt::view(ew), convt::view(ey), {2, 3}, convt::Padding::same());
   for (index_t n = 0; n < want.extent(0); ++n)
     for (index_t h = 0; h < want.extent(1); ++h)
       for (index_t w = 0; w < want.extent(2); ++w)

@@ -36,9 +36,9 @@ TEST(Memory, FourGiBOutputStaysWithinInputsOutputWorkspaceAndKernel) {
   for (convt::index_t i = 0; i < x.size(); i += 997) x.data()[i] = 1.0f;
   convt::ConvTransposeOptions<2> opt;
   opt.workspace_bytes = std::size_t{16} << 20;
-  const auto plan = convt::make_plan(w.view(), x.shape(), {2, 2}, convt::Padding::same(), opt);
+  const auto plan = convt::make_plan(convt::view(w), x.shape(), {2, 2}, convt::Padding::same(), opt);
   ASSERT_EQ(plan.output_shape(), (std::array<convt::index_t, 4>{1, 2 * in, 2 * in, o}));
-  auto y = plan(x.view());
+  auto y = plan(convt::view(x));
   const std::size_t peak = peak_rss_bytes();
   const std::size_t inputs = sizeof(float) * static_cast<std::size_t>(x.size() + w.size());
   const std::size_t output = sizeof(float) * static_cast<std::size_t>(y.size());

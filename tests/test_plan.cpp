@@ -30,7 +30,7 @@ TEST(Plan, RunsManyTimesAndOwnsItsKernel) {
       const auto got = plan(lhs);
       ASSERT_EQ(0, std::memcmp(got.data(), expected[i].data(), expected[i].size() * sizeof(float)));
       convt::Tensor<float, 4> into(plan.output_shape());
-      plan.run(lhs, into.view());
+      plan.run(lhs, convt::view(into));
       ASSERT_EQ(0, std::memcmp(into.data(), expected[i].data(), expected[i].size() * sizeof(float)));
     }
 }

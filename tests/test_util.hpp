@@ -180,7 +180,7 @@ void check(const ref::Problem& p, convt::ConvTransposeOptions<Rank - 2> base = {
   std::int64_t base_off = 0;
   for (auto st : ostr) base_off += st;  // start at index (1, 1, ...)
   convt::TensorView<Res, Rank> out(obuf.data() + base_off, to_array<Rank>(want.shape), to_array<Rank>(ostr));
-  convt::conv_transpose_into(out, lhs, w, to_array<Rank - 2>(p.strides), pad, opt);
+  convt::conv_transpose_into(lhs, w, out, to_array<Rank - 2>(p.strides), pad, opt);
   const ref::Shape wst = ref::row_major(want.shape);
   std::vector<bool> inside(obuf.size(), false);
   for (std::size_t i = 0; i < want.value.size(); ++i) {

@@ -14,22 +14,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "npy.hpp"
+#include <convt/npy.hpp>
 #include "request.hpp"
 
 namespace convt_npy {
-
-template <class T> struct dtype_of;
-template <> struct dtype_of<Eigen::half> { static constexpr npy::DType value = npy::DType::float16; };
-template <> struct dtype_of<float> { static constexpr npy::DType value = npy::DType::float32; };
-template <> struct dtype_of<double> { static constexpr npy::DType value = npy::DType::float64; };
-template <> struct dtype_of<std::complex<float>> { static constexpr npy::DType value = npy::DType::complex64; };
-template <> struct dtype_of<std::complex<double>> { static constexpr npy::DType value = npy::DType::complex128; };
-template <> struct dtype_of<std::int8_t> { static constexpr npy::DType value = npy::DType::int8; };
-template <> struct dtype_of<std::int16_t> { static constexpr npy::DType value = npy::DType::int16; };
-template <> struct dtype_of<std::int32_t> { static constexpr npy::DType value = npy::DType::int32; };
-template <> struct dtype_of<std::int64_t> { static constexpr npy::DType value = npy::DType::int64; };
-template <> struct dtype_of<std::uint8_t> { static constexpr npy::DType value = npy::DType::uint8; };
 
 /// The rank range the tool instantiates: 1 to 3 spatial dimensions.
 inline constexpr std::size_t kMinRank = 3;
@@ -71,16 +59,39 @@ npy::Array compute_ranked(const Request& r, const npy::Array& lhs, const npy::Ar
   options.precision = r.precision;
   options.num_threads = r.threads;
   options.feature_group_count = r.feature_group_count;
+  options.activation = r.activation;
   const auto strides = to_array<spatial>(r.strides, "--strides", spatial);
+  std::vector<Out> bias;
+  if (r.bias) {
+    // The library checks the length against the output features; the file's
+    // dtype and rank are checked here, in the tool's terms.
+    const auto b = npy::to_tensor<Out, 1>(*r.bias, "--bias");
+    bias.assign(b.data(), b.data() + b.size());
+    options.bias = convt::BiasView(bias.data(), static_cast<convt::index_t>(bias.size()));
+  }
 
   const std::vector<In> lhs_data = elements<In>(lhs);
   const std::vector<In> rhs_data = elements<In>(rhs);
   const convt::TensorView<const In, Rank> lhs_view(lhs_data.data(), lhs_shape);
   const convt::TensorView<const In, Rank> rhs_view(rhs_data.data(), rhs_shape);
-  const auto y = convt::conv_transpose<Out>(lhs_view, rhs_view, strides, parse_padding(r.padding), options);
+  convt::Tensor<Out, Rank> y;
+  if (r.accumulate_into) {
+    // out = conv + out: the output file's current contents, of the result's
+    // dtype and shape.
+    options.accumulate = 1;
+    y = npy::to_tensor<Out, Rank>(*r.accumulate_into, "--accumulate (the output file)");
+    const auto want = convt::conv_transpose_shape<Rank>(lhs_shape, rhs_shape, strides, parse_padding(r.padding), options);
+    if (y.shape() != want) {
+      throw UsageError("--accumulate: the output file has shape " + convt::detail::format_seq(y.shape()) +
+                       " but the result has shape " + convt::detail::format_seq(want));
+    }
+    convt::conv_transpose_into(lhs_view, rhs_view, y, strides, parse_padding(r.padding), options);
+  } else {
+    y = convt::conv_transpose<Out>(lhs_view, rhs_view, strides, parse_padding(r.padding), options);
+  }
 
   npy::Array out;
-  out.dtype = dtype_of<Out>::value;
+  out.dtype = npy::dtype_of<Out>();
   out.shape.assign(y.shape().begin(), y.shape().end());
   out.bytes.resize(static_cast<std::size_t>(y.size()) * sizeof(Out));
   if (!out.bytes.empty()) std::memcpy(out.bytes.data(), static_cast<const void*>(y.data()), out.bytes.size());
@@ -101,12 +112,12 @@ npy::Array compute_typed(const Request& r, const npy::Array& lhs, const npy::Arr
 
 template <class In, class Out, class... Rest>
 npy::Array compute_preferred(npy::DType want, const Request& r, const npy::Array& lhs, const npy::Array& rhs) {
-  if (dtype_of<Out>::value == want) {
+  if (npy::dtype_of<Out>() == want) {
     if constexpr (convt::detail::preferred_type_allowed<In, Out>()) {
       return compute_typed<In, Out>(r, lhs, rhs);
     } else {
       throw UsageError(std::string("--preferred-element-type: ") + npy::info(want).name + " is not allowed for " +
-                       npy::info(dtype_of<In>::value).name +
+                       npy::info(npy::dtype_of<In>()).name +
                        " operands (JAX's rule: integer -> wider-or-equal integer or any float; float -> "
                        "wider-or-equal float; complex -> wider-or-equal complex)");
     }
@@ -122,7 +133,7 @@ npy::Array compute_preferred(npy::DType want, const Request& r, const npy::Array
 /// to be In); the result type is the preferred element type or In.
 template <class In>
 npy::Array compute(const Request& r, const npy::Array& lhs, const npy::Array& rhs) {
-  const npy::DType want = r.preferred_element_type.value_or(dtype_of<In>::value);
+  const npy::DType want = r.preferred_element_type.value_or(npy::dtype_of<In>());
   return compute_preferred<In, Eigen::half, float, double, std::complex<float>, std::complex<double>, std::int8_t,
                            std::int16_t, std::int32_t, std::int64_t, std::uint8_t>(want, r, lhs, rhs);
 }

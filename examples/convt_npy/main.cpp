@@ -12,7 +12,7 @@
 #include <string>
 
 #include "compute.hpp"
-#include "npy.hpp"
+#include <convt/npy.hpp>
 #include "request.hpp"
 
 namespace {
@@ -48,12 +48,15 @@ int main(int argc, char** argv) {
   app.footer(
       "Example — jax.lax.conv_transpose(x, w, strides=(2, 2), padding='SAME') with x NHWC, w HWIO:\n"
       "  convt-npy x.npy w.npy -o y.npy --strides 2,2 --padding SAME\n"
-      "PyTorch ConvTranspose2d(kernel_size=3, stride=2, padding=1), weight (in, out, kh, kw):\n"
-      "  convt-npy x.npy w.npy -o y.npy --strides 2,2 --padding 1:1,1:1 \\\n"
-      "            --dimension-numbers NCHW,OIHW,NCHW --transpose-kernel\n"
+      "PyTorch ConvTranspose2d(kernel_size=k, stride=2, padding=p, output_padding=q), weight (in, out, kh, kw),\n"
+      "bias and ReLU (any k, p, q: --padding takes p:p-q with --use-consistent-padding), e.g. k 4, p 1, q 0:\n"
+      "  convt-npy x.npy w.npy -o y.npy --strides 2,2 --padding 1:1,1:1 --use-consistent-padding \\\n"
+      "            --dimension-numbers NCHW,OIHW,NCHW --transpose-kernel --bias b.npy --activation relu\n"
       "Errors print one line on stderr and exit with status 2; OUT is written only on success.");
 
-  std::string lhs_path, rhs_path, out_path, strides_text, dilation_text, dn_text, precision_text, preferred_text;
+  std::string lhs_path, rhs_path, out_path, strides_text, dilation_text, dn_text, precision_text, preferred_text,
+      bias_path, activation_text;
+  bool accumulate = false;
   Request r;
   app.add_option("lhs", lhs_path, "Input .npy (N, C and spatial axes; default layout NWC/NHWC/NDHWC)")->required();
   app.add_option("rhs", rhs_path, "Kernel .npy (default layout WIO/HWIO/DHWIO)")->required();
@@ -73,12 +76,21 @@ int main(int argc, char** argv) {
   app.add_option("--feature-group-count", r.feature_group_count,
                  "Feature groups (convt extension; with --transpose-kernel: PyTorch's grouped weight)")
       ->default_val(1);
+  app.add_option("--bias", bias_path, "Per-output-feature bias .npy, of the result dtype (convt extension)");
+  app.add_option("--activation", activation_text,
+                 "After the bias: none, relu, relu6, leaky_relu[:slope], clamp:lo:hi, tanh, sigmoid, gelu, gelu_tanh, "
+                 "silu (convt extension)");
+  app.add_flag("--accumulate", accumulate,
+               "Add the result to what OUT already holds (out = conv + out; convt extension)");
+  app.set_version_flag("--version", std::string("convt-npy ") + CONVT_VERSION_STRING);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return fail(std::string(e.what()) + " (see --help)");
@@ -90,16 +102,25 @@ int main(int argc, char** argv) {
     if (!dilation_text.empty()) r.rhs_dilation = convt_npy::parse_int_list(dilation_text, "--rhs-dilation");
     if (!dn_text.empty()) r.dimension_numbers = convt_npy::parse_dimension_numbers(dn_text);
     if (!precision_text.empty()) r.precision = convt_npy::parse_precision(precision_text);
+    if (!activation_text.empty()) {
+      try {
+        r.activation = convt::Activation::parse(activation_text);
+      } catch (const convt::Error& e) {
+        throw convt_npy::UsageError(std::string("--activation: ") + e.what());
+      }
+    }
     if (!preferred_text.empty()) {
       try {
         r.preferred_element_type = npy::dtype_from_name(preferred_text);
-      } catch (const npy::Error& e) {
+      } catch (const convt::Error& e) {
         throw convt_npy::UsageError(std::string("--preferred-element-type: ") + e.what());
       }
     }
 
-    const npy::Array lhs = npy::load(lhs_path);
-    const npy::Array rhs = npy::load(rhs_path);
+    const npy::Array lhs = npy::read(lhs_path);
+    const npy::Array rhs = npy::read(rhs_path);
+    if (!bias_path.empty()) r.bias = npy::read(bias_path);
+    if (accumulate) r.accumulate_into = npy::read(out_path);
     if (lhs.dtype != rhs.dtype) {
       return fail(std::string("dtype mismatch: lhs is ") + npy::info(lhs.dtype).name + ", rhs is " +
                   npy::info(rhs.dtype).name + "; conv_transpose needs equal operand dtypes (as in JAX)");
@@ -108,9 +129,10 @@ int main(int argc, char** argv) {
       return fail("rank mismatch: lhs has rank " + std::to_string(lhs.shape.size()) + ", rhs has rank " +
                   std::to_string(rhs.shape.size()) + "; they must be equal");
     }
-    npy::save(out_path, dispatch(r, lhs, rhs));
+    npy::write(out_path, dispatch(r, lhs, rhs));
   } catch (const std::exception& e) {
-    // npy::Error, convt::Error and UsageError messages name the argument.
+    // convt::Error (from the library and the .npy reader) and UsageError
+    // messages name the argument.
     return fail(e.what());
   }
   return 0;

@@ -14,7 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "npy.hpp"
+#include <convt/npy.hpp>
+
+namespace npy = convt::npy;
 
 namespace convt_npy {
 
@@ -35,6 +37,11 @@ struct Request {
   std::optional<npy::DType> preferred_element_type;
   int threads = 0;
   convt::index_t feature_group_count = 1;  // convt's extension (not a JAX keyword)
+  // The layer's epilogue (convt's extension): a bias of the result dtype, an
+  // activation, and accumulation into what the output file holds (beta = 1).
+  std::optional<npy::Array> bias;
+  convt::Activation activation;
+  std::optional<npy::Array> accumulate_into;
 };
 
 inline std::vector<std::string> split(const std::string& s, char sep) {

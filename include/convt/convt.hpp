@@ -9,6 +9,7 @@
 #include "convt/options.hpp"
 #include "convt/padding.hpp"
 #include "convt/plan.hpp"
+#include "convt/strides.hpp"
 #include "convt/tensor.hpp"
 #include "convt/types.hpp"
 #include "convt/version.hpp"

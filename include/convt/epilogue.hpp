@@ -154,7 +154,7 @@ class BiasView {
         type_name_(detail::element_traits<std::remove_cv_t<T>>::name) {}
   /// A rank-1 Tensor.
   template <class T, std::enable_if_t<detail::is_supported_v<T>, int> = 0>
-  BiasView(const Tensor<T, 1>& t) noexcept : BiasView(t.view()) {}  // NOLINT(google-explicit-constructor)
+  BiasView(const Tensor<T, 1>& t) noexcept : BiasView(view(t)) {}  // NOLINT(google-explicit-constructor)
   /// `size` contiguous elements.
   template <class T, std::enable_if_t<detail::is_supported_v<T>, int> = 0>
   BiasView(const T* data, index_t size) : BiasView(TensorView<const T, 1>(data, {size})) {}

@@ -14,6 +14,7 @@
 #include "convt/options.hpp"
 #include "convt/padding.hpp"
 #include "convt/plan.hpp"
+#include "convt/strides.hpp"
 #include "convt/tensor.hpp"
 #include "convt/types.hpp"
 
@@ -57,13 +58,13 @@ class PackedKernel {
 /// input shape could make valid.
 template <class Out = void, class R, class RV = detail::view_t<const R>, std::size_t Rank = RV::rank(),
           class In = typename RV::value_type>
-PackedKernel<In, detail::result_t<In, Out>, Rank> make_kernel(const R& rhs, const std::array<index_t, Rank - 2>& strides,
+PackedKernel<In, detail::result_t<In, Out>, Rank> make_kernel(const R& rhs, const Strides<Rank - 2>& strides,
                                                               const Padding& padding,
                                                               const ConvTransposeOptions<Rank - 2>& options = {}) {
   using Res = detail::result_t<In, Out>;
   detail::check_types<In, Res>();
   if constexpr (detail::types_allowed<In, Res>()) {
-    const TensorView<const In, Rank> rhs_view = as_view(rhs);
+    const TensorView<const In, Rank> rhs_view = view(rhs);
     const auto g = detail::kernel_geometry<Rank>(rhs_view.shape(), strides, padding, options);
     return PackedKernel<In, Res, Rank>(detail::make_kernel_body<In, Res, Rank>(g, rhs_view, strides, padding, options));
   } else {

@@ -145,6 +145,33 @@ Padding padding_for_output_shape(const std::array<index_t, N>& in, const std::ar
 }
 
 namespace detail {
+template <std::size_t N>
+std::array<index_t, N> to_std_array(const index_t (&a)[N]) {
+  std::array<index_t, N> r{};
+  for (std::size_t i = 0; i < N; ++i) r[i] = a[i];
+  return r;
+}
+}  // namespace detail
+
+/// padding_for_output_shape with braced lists: ({8, 8}, {3, 3}, {2, 2},
+/// {16, 16}[, {1, 1}][, rule]); every list has one value per spatial
+/// dimension.
+template <std::size_t N>
+Padding padding_for_output_shape(const index_t (&in)[N], const index_t (&kernel)[N], const index_t (&strides)[N],
+                                 const index_t (&out)[N], OutputShapeRule rule = OutputShapeRule::Same) {
+  return padding_for_output_shape(detail::to_std_array(in), detail::to_std_array(kernel), detail::to_std_array(strides),
+                                  detail::to_std_array(out), rule);
+}
+/// padding_for_output_shape with braced lists and kernel dilation.
+template <std::size_t N>
+Padding padding_for_output_shape(const index_t (&in)[N], const index_t (&kernel)[N], const index_t (&strides)[N],
+                                 const index_t (&out)[N], const index_t (&rhs_dilation)[N],
+                                 OutputShapeRule rule = OutputShapeRule::Same) {
+  return padding_for_output_shape(detail::to_std_array(in), detail::to_std_array(kernel), detail::to_std_array(strides),
+                                  detail::to_std_array(out), detail::to_std_array(rhs_dilation), rule);
+}
+
+namespace detail {
 
 /// JAX's `_conv_transpose_padding` for one dimension; `k` is the dilated
 /// kernel size, `s` the stride.

@@ -14,6 +14,7 @@
 #include "convt/error.hpp"
 #include "convt/options.hpp"
 #include "convt/padding.hpp"
+#include "convt/strides.hpp"
 #include "convt/tensor.hpp"
 #include "convt/types.hpp"
 
@@ -42,8 +43,14 @@ class Plan {
   /// Peak scratch bytes of one run (all workers).
   std::size_t workspace_bytes() const noexcept { return body_->workspace_bytes(); }
 
-  /// Computes into `out` (any strides; shape must be output_shape()).
+  /// Computes into `out` (any strides; shape must be output_shape()): the
+  /// input first, the output second, as conv_transpose_into takes them.
   void run(TensorView<const In, Rank> lhs, TensorView<Out, Rank> out) const {
+    if (lhs.shape() != input_shape() && lhs.shape() == output_shape() && out.shape() == input_shape()) {
+      detail::fail("Plan::run(lhs, out): lhs has the output's shape ", detail::format_seq(lhs.shape()),
+                   " and out the input's ", detail::format_seq(out.shape()),
+                   "; the arguments look swapped (the input comes first, the output second)");
+    }
     detail::check_shape_equal(lhs.shape(), input_shape(), "lhs", "the plan was made for that input shape");
     detail::check_shape_equal(out.shape(), output_shape(), "out", "out must have the plan's output_shape()");
     detail::check_unique_mapping(out);
@@ -55,7 +62,7 @@ class Plan {
   Tensor<Out, Rank> operator()(TensorView<const In, Rank> lhs) const {
     detail::check_shape_equal(lhs.shape(), input_shape(), "lhs", "the plan was made for that input shape");
     Tensor<Out, Rank> out(output_shape());
-    body_->run(lhs, out.view(), true);
+    body_->run(lhs, view(out), true);
     return out;
   }
 
@@ -93,13 +100,13 @@ constexpr void check_types() {
 template <class Out = void, class R, class RV = detail::view_t<const R>, std::size_t Rank = RV::rank(),
           class In = typename RV::value_type>
 Plan<In, detail::result_t<In, Out>, Rank> make_plan(const R& rhs, const std::array<index_t, Rank>& lhs_shape,
-                                                    const std::array<index_t, Rank - 2>& strides,
+                                                    const Strides<Rank - 2>& strides,
                                                     const Padding& padding,
                                                     const ConvTransposeOptions<Rank - 2>& options = {}) {
   using Res = detail::result_t<In, Out>;
   detail::check_types<In, Res>();
   if constexpr (detail::types_allowed<In, Res>()) {
-    const TensorView<const In, Rank> rhs_view = as_view(rhs);
+    const TensorView<const In, Rank> rhs_view = view(rhs);
     // The input shape is known: validate everything first, with the input's
     // terms in the messages, then pack for this geometry.
     auto g = detail::resolve_geometry<Rank>(lhs_shape, rhs_view.shape(), strides, padding, options);

@@ -155,24 +155,22 @@ class Tensor {
   /// Number of elements.
   index_t size() const noexcept { return static_cast<index_t>(data_.size()); }
 
-  /// A writable view of the whole tensor.
-  TensorView<T, Rank> view() noexcept { return TensorView<T, Rank>(data(), shape_); }
+  /// A writable view of the whole tensor (convt::view(t) says the same).
+  operator TensorView<T, Rank>() noexcept { return TensorView<T, Rank>(data(), shape_); }  // NOLINT
   /// A read-only view of the whole tensor.
-  TensorView<const T, Rank> view() const noexcept { return TensorView<const T, Rank>(data(), shape_); }
-  /// Same as view().
-  operator TensorView<T, Rank>() noexcept { return view(); }              // NOLINT
-  /// Same as view().
-  operator TensorView<const T, Rank>() const noexcept { return view(); }  // NOLINT
+  operator TensorView<const T, Rank>() const noexcept {  // NOLINT
+    return TensorView<const T, Rank>(data(), shape_);
+  }
 
   /// Element (idx...); no bounds check.
   template <class... I>
   T& operator()(I... idx) noexcept {
-    return view()(idx...);
+    return TensorView<T, Rank>(*this)(idx...);
   }
   /// Element (idx...); no bounds check.
   template <class... I>
   const T& operator()(I... idx) const noexcept {
-    return view()(idx...);
+    return TensorView<const T, Rank>(*this)(idx...);
   }
 
  private:
@@ -180,25 +178,29 @@ class Tensor {
   std::vector<T> data_;
 };
 
-/// The view of a TensorView (itself) or of a Tensor (mutable or const, as the
-/// Tensor is): lets every entry point take either.
+/// convt's one name for "a view of this": a TensorView of a Tensor (mutable
+/// or const, as the Tensor is), of a TensorView (itself) and, with
+/// convt/eigen.hpp, of Eigen tensors. Every entry point takes Tensors and
+/// TensorViews alike through it.
 template <class T, std::size_t Rank>
-TensorView<T, Rank> as_view(TensorView<T, Rank> v) noexcept {
+TensorView<T, Rank> view(TensorView<T, Rank> v) noexcept {
   return v;
 }
+/// A writable view of a Tensor.
 template <class T, std::size_t Rank>
-TensorView<T, Rank> as_view(Tensor<T, Rank>& t) noexcept {
-  return t.view();
+TensorView<T, Rank> view(Tensor<T, Rank>& t) noexcept {
+  return TensorView<T, Rank>(t);
 }
+/// A read-only view of a Tensor.
 template <class T, std::size_t Rank>
-TensorView<const T, Rank> as_view(const Tensor<T, Rank>& t) noexcept {
-  return t.view();
+TensorView<const T, Rank> view(const Tensor<T, Rank>& t) noexcept {
+  return TensorView<const T, Rank>(t);
 }
 
 namespace detail {
-/// The view type `as_view` gives for an argument of type X (SFINAE-friendly).
+/// The view type `view` gives for an argument of type X (SFINAE-friendly).
 template <class X>
-using view_t = decltype(as_view(std::declval<X&>()));
+using view_t = decltype(view(std::declval<X&>()));
 }  // namespace detail
 
 }  // namespace convt

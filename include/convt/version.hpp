@@ -4,8 +4,8 @@
 #pragma once
 
 #define CONVT_VERSION_MAJOR 0
-#define CONVT_VERSION_MINOR 1
+#define CONVT_VERSION_MINOR 2
 #define CONVT_VERSION_PATCH 0
-#define CONVT_VERSION_STRING "0.1.0"
+#define CONVT_VERSION_STRING "0.2.0"
 /// One comparable number: major * 10000 + minor * 100 + patch.
 #define CONVT_VERSION (CONVT_VERSION_MAJOR * 10000 + CONVT_VERSION_MINOR * 100 + CONVT_VERSION_PATCH)

@@ -12,7 +12,7 @@ int main() {
   w(1, 0, 0) = 1;
   // Stride 2, VALID: the dilated, padded input is [0, 1, 0, 2, 0, 3, 0] and
   // y[q] = xp[q] * w[0] + xp[q + 1] * w[1], as jax.lax.conv_transpose gives.
-  const auto y = convt::conv_transpose(x.view(), w.view(), {2}, convt::Padding::valid());
+  const auto y = convt::conv_transpose(convt::view(x), convt::view(w), {2}, convt::Padding::valid());
   const double want[] = {1, 10, 2, 20, 3, 30};
   if (y.size() != 6) return 1;
   for (int i = 0; i < 6; ++i) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the consumer (main.cpp) every way a project can take convt:
-#   1. find_package(convt 0.1 CONFIG REQUIRED) against an installed prefix,
-#      and checks that incompatible version requests (1.0, 0.2) are refused;
+#   1. find_package(convt 0.2 CONFIG REQUIRED) against an installed prefix,
+#      and checks that incompatible version requests (1.0, 0.3, 0.1) are refused;
 #   2. add_subdirectory;  3. FetchContent from a local path;
 #   4. vendoring: include/convt copied, compiled with only -I and Eigen;
 #   5. pkg-config (convt.pc from the installed prefix).
@@ -23,10 +23,10 @@ build() {  # build <name> <cmake args...>
 }
 
 build find_package -DCONVT_CONSUME=find_package -DCMAKE_PREFIX_PATH="$prefix"
-for v in 1.0 0.2; do
+for v in 1.0 0.3 0.1; do
   if cmake -S "$here" -B "$work/reject-$v" -DCONVT_CONSUME=find_package -DCONVT_REQUEST_VERSION="$v" \
        -DCMAKE_PREFIX_PATH="$prefix" >"$work/reject-$v.log" 2>&1; then
-    echo "consumer: find_package(convt $v) was accepted by convt 0.1" >&2
+    echo "consumer: find_package(convt $v) was accepted by convt 0.2" >&2
     exit 1
   fi
   grep -q "not compatible\|version" "$work/reject-$v.log" || { cat "$work/reject-$v.log"; exit 1; }

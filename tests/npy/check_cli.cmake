@@ -24,6 +24,12 @@ foreach(line IN LISTS lines)
   separate_arguments(args UNIX_COMMAND "${line}")
   list(POP_FRONT args name)
   set(out "${WORK}/${name}.npy")
+  # "@bias" names the case's bias file; --accumulate adds to what the output
+  # file holds: the case's previous output.
+  list(TRANSFORM args REPLACE "^@bias$" "${FIXTURES}/${name}_bias.npy")
+  if("--accumulate" IN_LIST args)
+    file(COPY_FILE "${FIXTURES}/${name}_prev.npy" "${out}")
+  endif()
   execute_process(COMMAND "${CLI}" "${FIXTURES}/${name}_lhs.npy" "${FIXTURES}/${name}_rhs.npy" -o "${out}" ${args}
                   RESULT_VARIABLE rc ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -103,6 +109,31 @@ execute_process(COMMAND "${CLI}" "${lhs}" "${rhs}" -o "${WORK}/missing-dir/y.npy
                 RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(NOT rc EQUAL 2 OR NOT err MATCHES "cannot write")
   message(SEND_ERROR "unwritable output: exit ${rc}, stderr [${err}]")
+  math(EXPR failures "${failures} + 1")
+endif()
+
+# Epilogue refusals: a bias of another dtype than the result's, an unknown
+# activation, an activation the result type does not allow, accumulating
+# into an output file that does not exist or has another shape.
+set(flags --strides 2,2 --padding 1:1,1:1 --use-consistent-padding --dimension-numbers NCHW,OIHW,NCHW --transpose-kernel)
+set(tl "${FIXTURES}/f32_torch_bias_relu_2d_lhs.npy")
+set(tr "${FIXTURES}/f32_torch_bias_relu_2d_rhs.npy")
+expect_refusal(bias-dtype "--bias: dtype float64, but float32 was requested" "${tl}" "${tr}" ${flags}
+               --bias "${FIXTURES}/f64_torch_leaky_relu_1d_bias.npy")
+expect_refusal(bias-length "bias: 2 elements but the output has 3 features" "${tl}" "${tr}" ${flags}
+               --bias "${FIXTURES}/f64_torch_leaky_relu_1d_bias.npy" --preferred-element-type float64)
+expect_refusal(activation-name "--activation: activation \"softplus\"" "${tl}" "${tr}" ${flags} --activation softplus)
+expect_refusal(activation-type "activation tanh: the result type int32" "${FIXTURES}/i8_i32_bias_clamp_accumulate_lhs.npy"
+               "${FIXTURES}/i8_i32_bias_clamp_accumulate_rhs.npy" ${flags} --preferred-element-type int32 --activation tanh)
+expect_refusal(accumulate-not-npy "refused.npy: not a .npy file" "${tl}" "${tr}" ${flags} --accumulate)
+if(failed)
+  math(EXPR failures "${failures} + 1")
+endif()
+
+# --version: exit 0, the library's version.
+execute_process(COMMAND "${CLI}" --version RESULT_VARIABLE rc OUTPUT_VARIABLE version)
+if(NOT rc EQUAL 0 OR NOT version MATCHES "^convt-npy [0-9]+\\.[0-9]+\\.[0-9]+")
+  message(SEND_ERROR "--version: exit ${rc}, output [${version}]")
   math(EXPR failures "${failures} + 1")
 endif()
 

@@ -1,20 +1,26 @@
-// npy.hpp — reading and writing NumPy's .npy format (versions 1.0, 2.0, 3.0)
-// for convt-npy and convt's tests. Not part of the library's public headers.
+// convt/npy.hpp — NumPy's .npy files (format versions 1.0, 2.0, 3.0) as
+// convt Tensors: weights exported with numpy.save load straight into a
+// Tensor of the type you ask for, and results save as numpy.save would
+// write them. Opt-in: not included by convt/convt.hpp.
+//
+//   auto w = convt::npy::load<float, 4>("decoder.0.weight.npy");  // Error on dtype/rank mismatch
+//   convt::npy::save("y.npy", y);                                  // Tensor or any TensorView
 //
 // Reading accepts little- and big-endian data ('<', '>', '|', '='), C and
-// Fortran order, and the dtypes convt computes on: float16, float32, float64,
-// complex64, complex128, int8, int16, int32, int64, uint8. Arrays come back
-// normalised: native (little-endian) byte order, C order. Every size in the
-// header is checked against the file before anything is allocated.
-//
-// Writing produces exactly what numpy.save writes for a C-order,
-// little-endian array: the same header text, padding and version choice, so
-// files can be compared byte for byte.
+// Fortran order, and the dtypes convt computes on: float16, float32,
+// float64, complex64, complex128, int8, int16, int32, int64, uint8 (numpy
+// has no bfloat16). It parses untrusted files: every size in the header is
+// checked against the file before anything is allocated, and anything
+// malformed is a convt::Error naming the file (tests/fuzz/fuzz_npy.cpp).
+// Writing produces exactly what numpy.save writes for a C-order
+// little-endian array: the same header text, padding and version choice.
 #pragma once
 
 #include <algorithm>
 #include <cctype>
+#include <array>
 #include <cerrno>
+#include <complex>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -22,18 +28,15 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
-namespace npy {
+#include "convt/error.hpp"
+#include "convt/tensor.hpp"
+#include "convt/types.hpp"
 
-/// Malformed or unsupported .npy input, or an I/O failure.
-class Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace convt::npy {
 
 enum class DType { float16, float32, float64, complex64, complex128, int8, int16, int32, int64, uint8 };
 
@@ -57,7 +60,7 @@ inline const DTypeInfo& info(DType d) {
   for (const auto& i : kDTypes) {
     if (i.dtype == d) return i;
   }
-  throw Error("npy: unknown dtype");
+  convt::detail::fail("npy: unknown dtype");
 }
 
 /// numpy's dtype name ("float32", ...) → DType; throws on anything else.
@@ -67,7 +70,7 @@ inline DType dtype_from_name(const std::string& name) {
   }
   std::string known;
   for (const auto& i : kDTypes) known += std::string(known.empty() ? "" : ", ") + i.name;
-  throw Error("unknown dtype '" + name + "' (supported: " + known + ")");
+  convt::detail::fail("unknown dtype '" + name + "' (supported: " + known + ")");
 }
 
 /// A dense array: native byte order, C (row-major) order.
@@ -144,7 +147,7 @@ class HeaderParser {
 
  private:
   [[noreturn]] void fail(const std::string& why) const {
-    throw Error(what_ + ": bad .npy header (" + why + ")");
+    convt::detail::fail(what_ + ": bad .npy header (" + why + ")");
   }
   char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
   void skip_space() {
@@ -211,27 +214,29 @@ class HeaderParser {
 };
 
 /// dtype string ("<f4", "|u1", ">c16", ...) → (dtype, stored big-endian?).
+[[noreturn]] inline void unsupported_dtype(const std::string& what, const std::string& descr, const std::string& why) {
+  convt::detail::fail(what + ": unsupported dtype '" + descr + "' (" + why + ")");
+}
+
 inline std::pair<DType, bool> parse_descr(const std::string& descr, const std::string& what) {
-  const auto bad = [&](const std::string& why) {
-    return Error(what + ": unsupported dtype '" + descr + "' (" + why + ")");
-  };
-  if (descr.size() < 3) throw bad("expected a byte order, a kind and a size");
+  const auto bad = [&](const std::string& why) { unsupported_dtype(what, descr, why); };
+  if (descr.size() < 3) bad("expected a byte order, a kind and a size");
   const char order = descr[0];
-  if (order != '<' && order != '>' && order != '|' && order != '=') throw bad("unknown byte order");
+  if (order != '<' && order != '>' && order != '|' && order != '=') bad("unknown byte order");
   const char kind = descr[1];
   std::size_t size = 0;
   for (std::size_t i = 2; i < descr.size(); ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(descr[i])) || size > 1000) throw bad("bad item size");
+    if (!std::isdigit(static_cast<unsigned char>(descr[i])) || size > 1000) bad("bad item size");
     size = size * 10 + static_cast<std::size_t>(descr[i] - '0');
   }
   for (const auto& i : kDTypes) {
     if (i.kind == kind && i.size == size) {
-      if (order == '|' && size > 1) throw bad("'|' (no byte order) is only valid for 1-byte types");
+      if (order == '|' && size > 1) bad("'|' (no byte order) is only valid for 1-byte types");
       const bool big = order == '>' || (order == '=' && !host_is_little_endian());
       return {i.dtype, big};
     }
   }
-  throw bad("supported: float16/32/64, complex64/128, int8/16/32/64, uint8");
+  unsupported_dtype(what, descr, "supported: float16/32/64, complex64/128, int8/16/32/64, uint8");
 }
 
 inline std::uint64_t read_le(const unsigned char* p, int n) {
@@ -272,17 +277,17 @@ inline std::vector<unsigned char> fortran_to_c(const std::vector<unsigned char>&
 /// Parses a whole .npy file held in memory; `what` names it in messages.
 inline Array parse(const std::vector<unsigned char>& file, const std::string& what) {
   static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-  if (file.size() < 10 || std::memcmp(file.data(), magic, 6) != 0) throw Error(what + ": not a .npy file (bad magic)");
+  if (file.size() < 10 || std::memcmp(file.data(), magic, 6) != 0) convt::detail::fail(what + ": not a .npy file (bad magic)");
   const int major = file[6];
   if (major < 1 || major > 3) {
-    throw Error(what + ": .npy format version " + std::to_string(major) + "." + std::to_string(file[7]) +
+    convt::detail::fail(what + ": .npy format version " + std::to_string(major) + "." + std::to_string(file[7]) +
                 " is not supported (1.0, 2.0 and 3.0 are)");
   }
   const int len_bytes = major == 1 ? 2 : 4;
   const std::size_t prefix = 8 + static_cast<std::size_t>(len_bytes);
-  if (file.size() < prefix) throw Error(what + ": truncated .npy header");
+  if (file.size() < prefix) convt::detail::fail(what + ": truncated .npy header");
   const std::uint64_t header_len = detail::read_le(file.data() + 8, len_bytes);
-  if (header_len > file.size() - prefix) throw Error(what + ": truncated .npy header");
+  if (header_len > file.size() - prefix) convt::detail::fail(what + ": truncated .npy header");
   // Version 1 and 2 headers are latin-1, version 3 UTF-8; the keys and values
   // numpy writes are ASCII either way.
   const std::string header(reinterpret_cast<const char*>(file.data()) + prefix, static_cast<std::size_t>(header_len));
@@ -296,7 +301,7 @@ inline Array parse(const std::vector<unsigned char>& file, const std::string& wh
   std::uint64_t count = 1;
   for (auto e : a.shape) {
     if (e != 0 && count > std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(e)) {
-      throw Error(what + ": shape too large");
+      convt::detail::fail(what + ": shape too large");
     }
     count *= static_cast<std::uint64_t>(e);
   }
@@ -305,7 +310,7 @@ inline Array parse(const std::vector<unsigned char>& file, const std::string& wh
   if (!fits || count * di.size != available) {
     std::string shape;
     for (auto e : a.shape) shape += (shape.empty() ? "" : ", ") + std::to_string(e);
-    throw Error(what + ": data size mismatch: shape (" + shape + ") of " + di.name + " needs " +
+    convt::detail::fail(what + ": data size mismatch: shape (" + shape + ") of " + di.name + " needs " +
                 (fits ? std::to_string(count * di.size) : std::string("more than 2^64")) + " bytes, the file has " +
                 std::to_string(available) + " after the header");
   }
@@ -321,20 +326,20 @@ inline Array parse(const std::vector<unsigned char>& file, const std::string& wh
   return a;
 }
 
-/// Reads a .npy file.
-inline Array load(const std::string& path) {
+/// Reads a .npy file of any supported dtype and rank.
+inline Array read(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
+  if (!f) convt::detail::fail(path + ": cannot open: " + std::strerror(errno));
   std::vector<unsigned char> file((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) throw Error(path + ": read error");
+  if (f.bad()) convt::detail::fail(path + ": read error");
   return parse(file, path);
 }
 
 /// The bytes numpy.save writes for `a` (C order, little-endian).
 inline std::vector<unsigned char> serialize(const Array& a) {
-  if (!detail::host_is_little_endian()) throw Error("npy: writing from a big-endian host is not implemented");
+  if (!detail::host_is_little_endian()) convt::detail::fail("npy: writing from a big-endian host is not implemented");
   const DTypeInfo& di = info(a.dtype);
-  if (a.bytes.size() != static_cast<std::size_t>(a.count()) * di.size) throw Error("npy: array bytes do not match its shape");
+  if (a.bytes.size() != static_cast<std::size_t>(a.count()) * di.size) convt::detail::fail("npy: array bytes do not match its shape");
   const char order = di.size == 1 ? '|' : '<';
   std::string shape = "(";
   for (std::size_t i = 0; i < a.shape.size(); ++i) {
@@ -368,25 +373,99 @@ inline std::vector<unsigned char> serialize(const Array& a) {
 /// Writes `a` to `path` atomically: a temporary file in the same directory,
 /// renamed over `path` only once complete, so a failure leaves `path` as it
 /// was.
-inline void save(const std::string& path, const Array& a) {
+inline void write(const std::string& path, const Array& a) {
   const auto bytes = serialize(a);
   const std::string tmp = path + ".tmp-convt-npy";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw Error(path + ": cannot write a temporary file next to it: " + std::strerror(errno));
+    if (!f) convt::detail::fail(path + ": cannot write a temporary file next to it: " + std::strerror(errno));
     f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     f.flush();
     if (!f) {
       f.close();
       std::remove(tmp.c_str());
-      throw Error(path + ": write error");
+      convt::detail::fail(path + ": write error");
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     std::remove(tmp.c_str());
-    throw Error(path + ": cannot rename the temporary file into place: " + why);
+    convt::detail::fail(path + ": cannot rename the temporary file into place: " + why);
   }
 }
 
-}  // namespace npy
+/// The dtype a .npy file uses for element type T (not for bfloat16, which
+/// numpy lacks).
+template <class T>
+constexpr DType dtype_of() {
+  static_assert(!std::is_same_v<T, Eigen::bfloat16>, "convt::npy: numpy has no bfloat16 dtype");
+  if constexpr (std::is_same_v<T, Eigen::half>) return DType::float16;
+  else if constexpr (std::is_same_v<T, float>) return DType::float32;
+  else if constexpr (std::is_same_v<T, double>) return DType::float64;
+  else if constexpr (std::is_same_v<T, std::complex<float>>) return DType::complex64;
+  else if constexpr (std::is_same_v<T, std::complex<double>>) return DType::complex128;
+  else if constexpr (std::is_same_v<T, std::int8_t>) return DType::int8;
+  else if constexpr (std::is_same_v<T, std::int16_t>) return DType::int16;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return DType::int32;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return DType::int64;
+  else {
+    static_assert(std::is_same_v<T, std::uint8_t>, "convt::npy: not a dtype .npy files hold for convt");
+    return DType::uint8;
+  }
+}
+
+/// The array as a Tensor<T, Rank>: a convt::Error naming the file when its
+/// dtype is not T or its rank is not Rank (no silent conversion).
+template <class T, std::size_t Rank>
+Tensor<T, Rank> to_tensor(const Array& a, const std::string& what) {
+  if (a.dtype != dtype_of<T>()) {
+    convt::detail::fail(what, ": dtype ", info(a.dtype).name, ", but ", info(dtype_of<T>()).name,
+                        " was requested; convert the file (numpy: x.astype(...)) or request its dtype");
+  }
+  if (a.shape.size() != Rank) {
+    convt::detail::fail(what, ": rank ", a.shape.size(), " (shape ", convt::detail::format_seq(a.shape), "), but rank ",
+                        Rank, " was requested");
+  }
+  std::array<index_t, Rank> shape{};
+  for (std::size_t i = 0; i < Rank; ++i) shape[i] = a.shape[i];
+  Tensor<T, Rank> t(shape);
+  if (!a.bytes.empty()) std::memcpy(static_cast<void*>(t.data()), a.bytes.data(), a.bytes.size());
+  return t;
+}
+
+/// Reads `path` into a Tensor<T, Rank> (see to_tensor).
+template <class T, std::size_t Rank>
+Tensor<T, Rank> load(const std::string& path) {
+  return to_tensor<T, Rank>(read(path), path);
+}
+
+/// The elements of a view (any strides) as an Array in C order.
+template <class T, std::size_t Rank>
+Array to_array(const TensorView<const T, Rank>& v) {
+  Array a;
+  a.dtype = dtype_of<T>();
+  a.shape.assign(v.shape().begin(), v.shape().end());
+  a.bytes.resize(static_cast<std::size_t>(v.size()) * sizeof(T));
+  if (v.size() == 0) return a;
+  std::array<index_t, Rank> idx{};
+  unsigned char* out = a.bytes.data();
+  for (index_t n = 0; n < v.size(); ++n) {
+    index_t off = 0;
+    for (std::size_t d = 0; d < Rank; ++d) off += idx[d] * v.strides()[d];
+    std::memcpy(out + static_cast<std::size_t>(n) * sizeof(T), static_cast<const void*>(v.data() + off), sizeof(T));
+    for (std::size_t d = Rank; d-- > 0;) {
+      if (++idx[d] < v.shape()[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return a;
+}
+
+/// Writes a Tensor or TensorView as numpy.save would (C order,
+/// little-endian), atomically (see write).
+template <class X, class V = convt::detail::view_t<const X>>
+void save(const std::string& path, const X& x) {
+  write(path, to_array<typename V::value_type, V::rank()>(view(x)));
+}
+
+}  // namespace convt::npy
