@@ -27,6 +27,7 @@ struct Problem {
   bool consistent = false;
   bool transpose_kernel = false;
   std::int64_t groups = 1;  // feature_group_count
+  bool periodic = false;    // the input repeats beyond its ends (convt's periodic_input)
 };
 
 inline std::int64_t product(const Shape& s) {
@@ -164,8 +165,11 @@ Output<V> conv_transpose(const Problem& p, const std::vector<V>& lhs, const std:
             bool real = true;
             for (std::size_t d = 0; d < n && real; ++d) {
               const std::int64_t u = y[d] + k[d] * R.r[d] - R.lo[d];
-              if (u < 0 || u % R.s[d] != 0 || u / R.s[d] >= R.in[d]) real = false;
-              else loff += (u / R.s[d]) * ls[pos(p.lhs_spec, R.spatial[d])];
+              const std::int64_t m = ((u % R.s[d]) + R.s[d]) % R.s[d];
+              std::int64_t q = (u - m) / R.s[d];  // the input index, when u is not an inserted zero
+              if (p.periodic && R.in[d] > 0) q = ((q % R.in[d]) + R.in[d]) % R.in[d];
+              if (m != 0 || q < 0 || q >= R.in[d]) real = false;
+              else loff += q * ls[pos(p.lhs_spec, R.spatial[d])];
             }
             if (!real) continue;
             const V a = lhs[static_cast<std::size_t>(loff)];

@@ -113,6 +113,7 @@ Drawn draw(std::uint64_t seed) {
   if (p.padding == "EXPLICIT") {
     for (std::size_t i = 0; i < nsp; ++i) p.pads.emplace_back(pick(-4, 6), pick(-4, 6));
   }
+  p.periodic = pick(0, 7) == 0;  // the circular transposed convolution (Flax's 'CIRCULAR')
   d.kind = static_cast<Kind>(pick(0, kKinds - 1));
   if (nsp != 2 && static_cast<int>(d.kind) >= kFirstRank4Only) d.kind = static_cast<Kind>(pick(0, kFirstRank4Only - 1));
   if (nsp != 1 && nsp != 2 && static_cast<int>(d.kind) >= kEveryRank) d.kind = static_cast<Kind>(pick(0, kEveryRank - 1));
@@ -142,7 +143,7 @@ Drawn draw(std::uint64_t seed) {
   os << "n" << n << "c" << c << "o" << o << "_g" << p.groups << "_in" << join(in) << "_k" << join(k) << "_s" << join(p.strides) << "_d"
      << join(p.dilation) << "_p" << p.padding;
   for (auto [lo, hi] : p.pads) os << "(" << lo << "," << hi << ")";
-  os << (p.consistent ? "c" : "") << "_dn" << p.lhs_spec << "." << p.rhs_spec << "." << p.out_spec << "_tk"
+  os << (p.consistent ? "c" : "") << (p.periodic ? "_periodic" : "") << "_dn" << p.lhs_spec << "." << p.rhs_spec << "." << p.out_spec << "_tk"
      << p.transpose_kernel << "_" << kind_name(d.kind) << "_t" << d.threads << "_ws" << d.workspace
      << (d.dense ? "_dense" : "") << (d.strided ? "_strided" : "");
   if (d.epilogue) {

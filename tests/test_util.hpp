@@ -84,7 +84,8 @@ inline std::string describe(const ref::Problem& p) {
   if (p.padding == "EXPLICIT") {
     for (auto [lo, hi] : p.pads) os << " (" << lo << "," << hi << ")";
   }
-  os << " consistent=" << p.consistent << " tk=" << p.transpose_kernel << " groups=" << p.groups;
+  os << " consistent=" << p.consistent << " tk=" << p.transpose_kernel << " groups=" << p.groups
+     << (p.periodic ? " periodic" : "");
   return os.str();
 }
 
@@ -95,6 +96,7 @@ convt::ConvTransposeOptions<Rank - 2> options_for(const ref::Problem& p, convt::
   o.transpose_kernel = p.transpose_kernel;
   o.use_consistent_padding = p.consistent;
   o.feature_group_count = p.groups;
+  o.periodic_input = p.periodic;
   return o;
 }
 

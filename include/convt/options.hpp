@@ -42,6 +42,12 @@ struct ConvTransposeOptions {
   PrecisionConfig precision = Precision::Default;
   /// Explicit pads are forward-conv padding (PyTorch's convention).
   bool use_consistent_padding = false;
+  /// convt's extension (not a JAX keyword): the input repeats periodically
+  /// beyond its extent instead of being padded with zeros, so positive
+  /// padding wraps around — the circular transposed convolution of Flax's
+  /// padding='CIRCULAR' (convt::flax::conv_transpose sets it with the
+  /// matching pads).
+  bool periodic_input = false;
   /// Feature groups, as `feature_group_count` of
   /// `jax.lax.conv_general_dilated`: lhs features C = groups x (rhs 'I'),
   /// rhs 'O' divisible by groups, group g maps input features

@@ -29,6 +29,7 @@ struct Geometry {
   index_t group_in = 0;        // in_features / groups
   index_t group_out = 0;       // out_features / groups
   bool transpose_kernel = false;
+  bool periodic_input = false;        // options.periodic_input
   std::array<index_t, S> in{};        // lhs spatial extents
   std::array<index_t, S> kernel{};    // undilated kernel extents
   std::array<index_t, S> stride{};    // lhs dilation of the underlying conv
@@ -86,6 +87,7 @@ Geometry<Rank> resolve_geometry(const std::array<index_t, Rank>& lhs_shape, cons
   g.lhs_shape = lhs_shape;
   g.rhs_shape = rhs_shape;
   g.transpose_kernel = options.transpose_kernel;
+  g.periodic_input = options.periodic_input;
   g.batch = lhs_shape[L.lhs[0]];
   g.in_features = lhs_shape[L.lhs[1]];
   g.groups = options.feature_group_count;

@@ -93,9 +93,18 @@ inline void row_tap_offsets(const PhaseSplit<Rank>& split, const std::array<cons
       const index_t u = cur.t[d] + ap[d]->offsets[j];
       index_t off = kAbsentOffset;
       if (axis.divisor == 1) {
-        if (u >= 0 && u < axis.in) off = u * lhs_stride[2 + d];
-      } else if (u >= 0 && u % axis.divisor == 0 && u / axis.divisor < axis.in) {
-        off = (u / axis.divisor) * lhs_stride[2 + d];
+        if (u >= 0 && u < axis.in) {
+          off = u * lhs_stride[2 + d];
+        } else if (axis.periodic) {
+          off = floor_mod(u, axis.in) * lhs_stride[2 + d];  // the input repeats beyond its ends
+        }
+      } else if (floor_mod(u, axis.divisor) == 0) {  // not one of the stride's inserted zeros
+        const index_t p = (u - floor_mod(u, axis.divisor)) / axis.divisor;
+        if (p >= 0 && p < axis.in) {
+          off = p * lhs_stride[2 + d];
+        } else if (axis.periodic) {
+          off = floor_mod(p, axis.in) * lhs_stride[2 + d];
+        }
       }
       scratch.tap_offset[d][j] = off;
     }
@@ -131,8 +140,12 @@ void gather_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, in
     // channel-contiguously (NHWC-like): copy them in one go.
     bool merge_row = false;
     if constexpr (S > 0) {
-      merge_row = merge_layout && scratch.tap_offset[S - 1][0] != kAbsentOffset &&
-                  scratch.tap_offset[S - 1][static_cast<std::size_t>(inner_taps - 1)] != kAbsentOffset;
+      // All present and one run: the first and last are (a periodic input
+      // may wrap in between).
+      const index_t first = scratch.tap_offset[S - 1][0];
+      const index_t last = scratch.tap_offset[S - 1][static_cast<std::size_t>(inner_taps - 1)];
+      merge_row = merge_layout && first != kAbsentOffset && last != kAbsentOffset &&
+                  last - first == (inner_taps - 1) * lhs_stride[2 + S - 1];
     }
     // Walk the outer tap tuples in row-major order; columns
     // [tap * in_features, (tap + 1) * in_features) belong to tap tuple `tap`.

@@ -46,6 +46,7 @@ struct AxisPhases {
   std::vector<AxisPhase> phases;
   std::size_t kept = 0;   // phases[0, kept) are real phases, sorted by `first`
   bool tapless = false;   // some output positions are reached by no tap
+  bool periodic = false;  // input positions beyond [0, in) wrap around instead of padding with zeros
 };
 
 inline index_t floor_mod(index_t a, index_t m) {
@@ -95,11 +96,12 @@ inline AxisPhases owned_phases(index_t kernel, index_t stride, index_t dilation,
 /// The owned phases counted for an input of extent `in` and an output of
 /// extent `out`: phases whose first output is past the end are dropped (a
 /// suffix, as they are sorted); the positions of other phases are zeros.
-inline AxisPhases count_phases(const AxisPhases& owned, index_t in, index_t out) {
+inline AxisPhases count_phases(const AxisPhases& owned, index_t in, index_t out, bool periodic) {
   AxisPhases ax;
   ax.step = owned.step;
   ax.divisor = owned.divisor;
   ax.in = in;
+  ax.periodic = periodic;
   const index_t num_phases = ax.step < out ? ax.step : out;
   for (const AxisPhase& ph : owned.phases) {
     if (ph.first >= num_phases) break;
@@ -205,7 +207,7 @@ PhaseSplit<Rank> split_phases(const Geometry<Rank>& g, const std::array<AxisPhas
     return split;
   }
   for (std::size_t d = 0; d < S; ++d) {
-    split.axes[d] = count_phases(owned[d], g.in[d], g.out[d]);
+    split.axes[d] = count_phases(owned[d], g.in[d], g.out[d], g.periodic_input);
     split.zero_fill = split.zero_fill || split.axes[d].tapless;
   }
   combine_phases(g, split);
