@@ -86,6 +86,7 @@ void run_case(const Case& c, Mapping mapping) {
     layer.in_channels = xs[1];
     layer.out_channels = ws[1] * c.groups;
     layer.groups = c.groups;
+    layer.bias = false;
     for (std::size_t d = 0; d < S; ++d) {
       layer.kernel_size[d] = ws[2 + d];
       layer.stride[d] = c.stride[d];
