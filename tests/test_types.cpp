@@ -52,16 +52,24 @@ TEST(Types, Int64) { check_both<std::int64_t>(); }
 TEST(Types, UInt8) { check_both<std::uint8_t>(); }
 TEST(Types, UInt8ToInt16) { check_both<std::uint8_t, std::int16_t>(); }
 TEST(Types, UInt8ToInt32) { check_both<std::uint8_t, std::int32_t>(); }
+TEST(Types, UInt8ToInt8) { check_both<std::uint8_t, std::int8_t>(); }
+TEST(Types, HalfToBFloat16) { check_both<Eigen::half, Eigen::bfloat16, float>(); }
+TEST(Types, BFloat16ToHalf) { check_both<Eigen::bfloat16, Eigen::half, float>(); }
 
 TEST(Types, PreferredTypeRule) {
   using convt::detail::preferred_type_allowed;
   static_assert(preferred_type_allowed<std::int8_t, std::int32_t>());
   static_assert(preferred_type_allowed<std::int8_t, float>());
   static_assert(preferred_type_allowed<std::uint8_t, std::int16_t>());
-  static_assert(!preferred_type_allowed<std::uint8_t, std::int8_t>());
+  static_assert(preferred_type_allowed<std::uint8_t, std::int8_t>());   // JAX allows the same width
+  static_assert(!preferred_type_allowed<std::int8_t, std::uint8_t>());  // ... but not signed -> unsigned
   static_assert(!preferred_type_allowed<std::int32_t, std::int16_t>());
+  static_assert(!preferred_type_allowed<std::int32_t, Eigen::half>());  // narrower floating types
+  static_assert(!preferred_type_allowed<std::int64_t, float>());
+  static_assert(preferred_type_allowed<std::int16_t, Eigen::bfloat16>());
   static_assert(!preferred_type_allowed<float, Eigen::half>());
-  static_assert(!preferred_type_allowed<Eigen::half, Eigen::bfloat16>());
+  static_assert(preferred_type_allowed<Eigen::half, Eigen::bfloat16>());
+  static_assert(preferred_type_allowed<Eigen::bfloat16, Eigen::half>());
   static_assert(!preferred_type_allowed<float, std::int32_t>());
   static_assert(!preferred_type_allowed<float, std::complex<float>>());
   static_assert(!preferred_type_allowed<std::complex<double>, std::complex<float>>());

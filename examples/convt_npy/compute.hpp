@@ -118,8 +118,9 @@ npy::Array compute_preferred(npy::DType want, const Request& r, const npy::Array
     } else {
       throw UsageError(std::string("--preferred-element-type: ") + npy::info(want).name + " is not allowed for " +
                        npy::info(npy::dtype_of<In>()).name +
-                       " operands (JAX's rule: integer -> wider-or-equal integer or any float; float -> "
-                       "wider-or-equal float; complex -> wider-or-equal complex)");
+                       " operands (JAX's rule: not narrower than the input; integer -> integer of at least its width, not "
+                       "signed -> unsigned, or a float of at least its width; float -> float of at least its width; "
+                       "complex -> complex of at least its width)");
     }
   }
   if constexpr (sizeof...(Rest) > 0) {

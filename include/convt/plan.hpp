@@ -87,8 +87,9 @@ constexpr void check_types() {
                 "convt: unsupported element type; use float, double, Eigen::half, Eigen::bfloat16, "
                 "std::complex<float|double>, int8/16/32/64_t or uint8_t");
   static_assert(!is_supported_v<In> || preferred_type_allowed<In, Res>(),
-                "convt: preferred element type (Out) not allowed for this input type: integer -> wider-or-equal "
-                "integer or any float; float -> wider float; complex -> wider-or-equal complex (JAX's rule)");
+                "convt: preferred element type (Out) not allowed for this input type; JAX's rule: not narrower "
+                "than the input (integer -> integer of at least its width, not signed -> unsigned, or a float of at "
+                "least its width; float -> float of at least its width; complex -> complex of at least its width)");
 }
 
 }  // namespace detail
