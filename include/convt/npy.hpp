@@ -38,16 +38,19 @@
 
 namespace convt::npy {
 
+/// The element types a .npy file may hold here (numpy's names).
 enum class DType { float16, float32, float64, complex64, complex128, int8, int16, int32, int64, uint8 };
 
+/// What the reader needs to know about one element type.
 struct DTypeInfo {
-  DType dtype;
-  const char* name;   // numpy's name
-  char kind;          // 'f', 'c', 'i', 'u'
-  std::size_t size;   // bytes per element
-  std::size_t swap;   // bytes per byte-swapped unit (complex: per component)
+  DType dtype;       ///< The element type.
+  const char* name;  ///< numpy's name ("float32").
+  char kind;         ///< numpy's kind character: 'f', 'c', 'i' or 'u'.
+  std::size_t size;  ///< Bytes per element.
+  std::size_t swap;  ///< Bytes per byte-swapped unit (complex: per component).
 };
 
+/// Every supported DType with its numpy name, kind and sizes.
 inline constexpr DTypeInfo kDTypes[] = {
     {DType::float16, "float16", 'f', 2, 2},     {DType::float32, "float32", 'f', 4, 4},
     {DType::float64, "float64", 'f', 8, 8},     {DType::complex64, "complex64", 'c', 8, 4},
@@ -56,6 +59,7 @@ inline constexpr DTypeInfo kDTypes[] = {
     {DType::int64, "int64", 'i', 8, 8},         {DType::uint8, "uint8", 'u', 1, 1},
 };
 
+/// The DTypeInfo of `d`.
 inline const DTypeInfo& info(DType d) {
   for (const auto& i : kDTypes) {
     if (i.dtype == d) return i;
@@ -75,10 +79,11 @@ inline DType dtype_from_name(const std::string& name) {
 
 /// A dense array: native byte order, C (row-major) order.
 struct Array {
-  DType dtype = DType::float32;
-  std::vector<std::int64_t> shape;
-  std::vector<unsigned char> bytes;
+  DType dtype = DType::float32;      ///< Element type of `bytes`.
+  std::vector<std::int64_t> shape;   ///< Extents, outermost first; empty for a scalar.
+  std::vector<unsigned char> bytes;  ///< count() elements of `dtype`, native byte order.
 
+  /// Number of elements (the product of `shape`; 1 for a scalar).
   std::int64_t count() const {
     std::int64_t n = 1;
     for (auto e : shape) n *= e;
