@@ -30,14 +30,15 @@ struct ConvTranspose {
 
 /// The conv_transpose call equal to the ONNX node for X of `x_shape` and W
 /// of `w_shape`, with onnxruntime's rules where the spec's text and its
-/// reference implementation leave room: with output_shape (or SAME_*:
-/// output = input · stride) the total padding is
+/// reference implementation leave room: with output_shape (whatever
+/// auto_pad says) or SAME_* (output = input · stride) the total padding is
 /// max(0, stride·(in − 1) + output_padding + dilated kernel − output), split
 /// total/2 at the start for SAME_UPPER and total − total/2 at the start
-/// otherwise; an output longer than the full result is extended with zeros at
-/// the end, and output_shape must satisfy onnxruntime's consistency check
-/// (floor((output + total − dilated kernel) / stride) + 1 == input). Pass
-/// the node's B, when it has one, as the call's third argument.
+/// otherwise; an explicit output_shape longer than the full result is reached
+/// with zeros at the end (SAME_* keeps the full result), and must satisfy
+/// onnxruntime's check floor((output + total − dilated kernel) / stride) + 1
+/// == input. Pass the node's B, when it has one, as the call's third
+/// argument.
 template <std::size_t N>
 ConvTransposeCall<N> conv_transpose(const ConvTranspose<N>& node, const std::array<index_t, N + 2>& x_shape,
                                     const std::array<index_t, N + 2>& w_shape, bool has_bias = false) {
@@ -87,14 +88,15 @@ ConvTransposeCall<N> conv_transpose(const ConvTranspose<N>& node, const std::arr
     index_t begin = pads[d], end = pads[N + d];
     index_t extend = 0;  // zeros appended at the end (output_shape past the full result)
     const bool same = ap == "SAME_UPPER" || ap == "SAME_LOWER";
-    if (ap == "VALID") {
-      begin = end = 0;
-    } else if (!node.output_shape.empty() || same) {
-      const index_t out = node.output_shape.empty() ? detail::checked_mul(in, str[d], "output shape")
-                                                    : node.output_shape[d];
+    if (!node.output_shape.empty() || same) {
+      // onnxruntime: the total padding is clamped at 0; an explicit
+      // output_shape past the full result is reached with zeros at the end,
+      // SAME_*'s in * stride is not (the output stays the full result).
       const index_t full = detail::checked_add(
           detail::checked_add(detail::checked_mul(str[d], in - 1, "output shape"), opad[d], "output shape"), dk,
           "output shape");
+      const index_t out = node.output_shape.empty() ? detail::checked_mul(in, str[d], "output shape")
+                                                    : node.output_shape[d];
       const index_t total = std::max<index_t>(0, full - out);
       if (!node.output_shape.empty()) {
         const index_t span = detail::checked_sub(detail::checked_add(out, total, "output shape"), dk, "output shape");
@@ -104,12 +106,25 @@ ConvTransposeCall<N> conv_transpose(const ConvTranspose<N>& node, const std::arr
                        " (onnxruntime expects input size ", expect, " for output_size ", out, ", kernel ", kshape[d],
                        ", stride ", str[d], ", dilation ", dil[d], ", output_padding ", opad[d], ")");
         }
+        extend = std::max<index_t>(0, out - full);
       }
       begin = ap == "SAME_UPPER" ? total / 2 : total - total / 2;
       end = total - begin;
-      extend = std::max<index_t>(0, out - full);
+    } else if (ap == "VALID") {
+      begin = end = 0;
     }
     if (begin < 0 || end < 0) detail::fail(fw, ": pads must be >= 0 (dimension ", d, ": ", begin, ", ", end, ")");
+    const index_t extent = detail::checked_add(
+        detail::checked_sub(
+            detail::checked_add(detail::checked_add(detail::checked_mul(in - 1, str[d], "output shape"), dk,
+                                                    "output shape"),
+                                opad[d], "output shape"),
+            detail::checked_add(begin, end, "output shape"), "output shape"),
+        extend, "output shape");
+    if (extent < 1) {
+      detail::fail(fw, ": computed output dimension is ", extent, " <= 0 for spatial dimension ", d, " (input ",
+                   detail::format_seq(x_shape), "); onnxruntime rejects it");
+    }
     auto jp = detail::crop_to_pads(dk, begin, end, opad[d]);
     jp.second = detail::checked_add(jp.second, extend, "padding");
     jax_pads.push_back(jp);

@@ -94,6 +94,10 @@ ConvTransposeCall<N> translate(const std::array<index_t, N + 2>& input_shape,
   }
   ConvTransposeCall<N> call;
   call.strides = strides;
+  if (explicit_pads && N != 2) {
+    fail(fw, ": padding must be 'SAME' or 'VALID'; explicit padding lists are taken by conv2d_transpose only "
+             "(TensorFlow: Expected string for argument 'padding')");
+  }
   if (explicit_pads) {
     // The forward convolution of the output (padded by the pairs) must give
     // the input: floor((out + before + after - k') / s) + 1 == in; then the
@@ -168,7 +172,8 @@ ConvTransposeCall<N> conv_transpose(const std::array<index_t, N + 2>& input_shap
                               dilations);
 }
 
-/// The same with TensorFlow's explicit padding list.
+/// The same with TensorFlow's explicit padding list (conv2d_transpose only,
+/// as in TensorFlow).
 template <std::size_t N>
 ConvTransposeCall<N> conv_transpose(const std::array<index_t, N + 2>& input_shape,
                                     const std::array<index_t, N + 2>& filters_shape,
