@@ -170,9 +170,9 @@ void resolve(Problem& p) {
   std::array<convt::index_t, Rank - 2> strides{};
   for (std::size_t d = 0; d < Rank - 2; ++d) strides[d] = p.spec.s[d];
   std::vector<float> w(p.w);
-  const auto plan = convt::make_plan(convt::TensorView<const float, Rank>(w.data(), rhs_shape<Rank>(p.spec)),
-                                     lhs_shape<Rank>(p.spec), strides, padding(p.spec),
-                                     options<Rank>(p.spec, 1, convt::Lowering::PhaseSplit));
+  const auto plan =
+      convt::make_plan(convt::TensorView<const float, Rank>(w.data(), rhs_shape<Rank>(p.spec)), lhs_shape<Rank>(p.spec),
+                       strides, padding(p.spec), options<Rank>(p.spec, 1, convt::Lowering::PhaseSplit));
   for (std::size_t d = 0; d < Rank - 2; ++d) {
     p.pads.push_back(plan.padding()[d]);
     p.out_sp.push_back(plan.output_shape()[(p.spec.nchw ? 2 : 1) + d]);
@@ -216,7 +216,9 @@ double make_gemm_ceiling_flops(const ShapeSpec& s) {
 std::pair<Runnable, double> make_gemm_ceiling(const ShapeSpec& s, int threads) {
   using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const auto [M, K] = gemm_ceiling_dims(s);
-  struct State { Mat a, b, c; };
+  struct State {
+    Mat a, b, c;
+  };
   auto st = std::make_shared<State>();
   st->a = Mat::Random(M, K);
   st->b = Mat::Random(K, s.o);
@@ -238,12 +240,17 @@ std::pair<Runnable, double> make_gemm_ceiling(const ShapeSpec& s, int threads) {
 /// benchmarks cost nothing and setup is never timed.
 void register_one(const std::string& name, std::function<Runnable()> make, double flops) {
   auto cache = std::make_shared<std::shared_ptr<Runnable>>();
-  benchmark::RegisterBenchmark(name.c_str(), [cache, make, flops](benchmark::State& state) {
-    if (!*cache) *cache = std::make_shared<Runnable>(make());
-    Runnable& r = **cache;
-    for (auto _ : state) r.run();
-    state.counters["GFLOPs"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  })->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(0.3);
+  benchmark::RegisterBenchmark(name.c_str(),
+                               [cache, make, flops](benchmark::State& state) {
+                                 if (!*cache) *cache = std::make_shared<Runnable>(make());
+                                 Runnable& r = **cache;
+                                 for (auto _ : state) r.run();
+                                 state.counters["GFLOPs"] =
+                                     benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+                               })
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond)
+      ->MinTime(0.3);
 }
 
 // The dense lowering multiplies prod(s) times the useful FLOPs; beyond this
@@ -266,36 +273,44 @@ void register_all(int all_threads) {
     };
     for (int t : {1, all_threads}) {
       const std::string suffix = "/" + s.name + "/threads:" + std::to_string(t);
-      register_one("convt" + suffix, [get, t] { return make_convt(get(), t, convt::Lowering::PhaseSplit); },
-                   s.useful_flops());
+      register_one(
+          "convt" + suffix, [get, t] { return make_convt(get(), t, convt::Lowering::PhaseSplit); }, s.useful_flops());
       if (s.base) {
-        register_one("convt_bias_relu" + suffix,
-                     [get, t] { return make_convt(get(), t, convt::Lowering::PhaseSplit, Fused::BiasRelu); },
-                     s.useful_flops());
+        register_one(
+            "convt_bias_relu" + suffix,
+            [get, t] { return make_convt(get(), t, convt::Lowering::PhaseSplit, Fused::BiasRelu); }, s.useful_flops());
       }
       // Grouped shapes: the dense lowering is a GEMV per group (minutes).
       if (dense_flops(s) <= kDenseFlopLimit && s.groups == 1) {
-        register_one("dense" + suffix, [get, t] { return make_convt(get(), t, convt::Lowering::DenseDilated); },
-                     s.useful_flops());
+        register_one(
+            "dense" + suffix, [get, t] { return make_convt(get(), t, convt::Lowering::DenseDilated); },
+            s.useful_flops());
       }
       if (s.dtype != DType::F32) continue;
       if (s.groups == 1) {
-        register_one("gemm" + suffix, [s, t] { return make_gemm_ceiling(s, t).first; }, make_gemm_ceiling_flops(s));
+        register_one(
+            "gemm" + suffix, [s, t] { return make_gemm_ceiling(s, t).first; }, make_gemm_ceiling_flops(s));
       }
 #ifdef CONVT_BENCH_ONEDNN
-      register_one("onednn" + suffix, [get, s, t] {
-        const Problem& p = get();
-        auto peer = std::make_shared<OneDnnDeconv>(s, p.x, p.w, p.pads, p.out_sp, t);
-        return Runnable{[peer] { peer->run(); }, {}};
-      }, s.useful_flops());
+      register_one(
+          "onednn" + suffix,
+          [get, s, t] {
+            const Problem& p = get();
+            auto peer = std::make_shared<OneDnnDeconv>(s, p.x, p.w, p.pads, p.out_sp, t);
+            return Runnable{[peer] { peer->run(); }, {}};
+          },
+          s.useful_flops());
 #endif
 #ifdef CONVT_BENCH_XNNPACK
       if (XnnpackDeconv::supports(s)) {
-        register_one("xnnpack" + suffix, [get, s, t] {
-          const Problem& p = get();
-          auto peer = std::make_shared<XnnpackDeconv>(s, p.x, p.w, p.pads, p.out_sp, t);
-          return Runnable{[peer] { peer->run(); }, {}};
-        }, s.useful_flops());
+        register_one(
+            "xnnpack" + suffix,
+            [get, s, t] {
+              const Problem& p = get();
+              auto peer = std::make_shared<XnnpackDeconv>(s, p.x, p.w, p.pads, p.out_sp, t);
+              return Runnable{[peer] { peer->run(); }, {}};
+            },
+            s.useful_flops());
       }
 #endif
     }

@@ -40,15 +40,22 @@ class OneDnnDeconv {
       pl.push_back(dk - 1 - pads[d].first);
       pr.push_back(dk - 1 - pads[d].second);
     }
-    const tag act = s.nchw ? (n == 1 ? tag::ncw : n == 2 ? tag::nchw : tag::ncdhw)
-                           : (n == 1 ? tag::nwc : n == 2 ? tag::nhwc : tag::ndhwc);
-    const tag user_w = g > 1 ? (n == 1 ? tag::goiw : n == 2 ? tag::goihw : tag::goidhw)
-                             : (n == 1 ? tag::oiw : n == 2 ? tag::oihw : tag::oidhw);
+    const tag act = s.nchw ? (n == 1   ? tag::ncw
+                              : n == 2 ? tag::nchw
+                                       : tag::ncdhw)
+                           : (n == 1   ? tag::nwc
+                              : n == 2 ? tag::nhwc
+                                       : tag::ndhwc);
+    const tag user_w = g > 1 ? (n == 1   ? tag::goiw
+                                : n == 2 ? tag::goihw
+                                         : tag::goidhw)
+                             : (n == 1   ? tag::oiw
+                                : n == 2 ? tag::oihw
+                                         : tag::oidhw);
     dnnl::memory::desc src_md(src, dt::f32, act), dst_md(dst, dt::f32, act);
     dnnl::memory::desc wei_any(wei, dt::f32, tag::any);
-    dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                           dnnl::algorithm::deconvolution_direct, src_md, wei_any, dst_md, strides,
-                                           dil, pl, pr);
+    dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
+                                           src_md, wei_any, dst_md, strides, dil, pl, pr);
     pd_ = dnnl::deconvolution_forward::primitive_desc(desc, eng_);
     prim_ = dnnl::deconvolution_forward(pd_);
     // User weights in oi(d)hw, flipped, then reordered once.

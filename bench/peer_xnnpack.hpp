@@ -45,14 +45,12 @@ class XnnpackDeconv {
       kernel[static_cast<std::size_t>((o * taps + t) * cg + c)] = v;
     });
     const float inf = std::numeric_limits<float>::infinity();
-    if (xnn_create_deconvolution2d_nhwc_f32(top, right, bottom, left, static_cast<std::uint32_t>(kh),
-                                            static_cast<std::uint32_t>(kw), static_cast<std::uint32_t>(sh),
-                                            static_cast<std::uint32_t>(sw), static_cast<std::uint32_t>(rh),
-                                            static_cast<std::uint32_t>(rw), static_cast<std::uint32_t>(g),
-                                            static_cast<std::size_t>(cg), static_cast<std::size_t>(s.o / g),
-                                            static_cast<std::size_t>(s.c),
-                                            static_cast<std::size_t>(s.o), kernel.data(), nullptr, -inf, inf, 0,
-                                            &op_) != xnn_status_success) {
+    if (xnn_create_deconvolution2d_nhwc_f32(
+            top, right, bottom, left, static_cast<std::uint32_t>(kh), static_cast<std::uint32_t>(kw),
+            static_cast<std::uint32_t>(sh), static_cast<std::uint32_t>(sw), static_cast<std::uint32_t>(rh),
+            static_cast<std::uint32_t>(rw), static_cast<std::uint32_t>(g), static_cast<std::size_t>(cg),
+            static_cast<std::size_t>(s.o / g), static_cast<std::size_t>(s.c), static_cast<std::size_t>(s.o),
+            kernel.data(), nullptr, -inf, inf, 0, &op_) != xnn_status_success) {
       throw std::runtime_error("xnn_create_deconvolution2d_nhwc_f32 failed");
     }
     if (threads > 1) pool_ = pthreadpool_create(static_cast<std::size_t>(threads));

@@ -116,7 +116,8 @@ void check_epilogue(const ref::Problem& p, const EpilogueCase& e, convt::ConvTra
   for (std::size_t i = 0; i < rhs.size(); ++i) rhs_ref[i] = to_ref<V>(rhs[i]);
   const auto want = ref::conv_transpose<V>(p, lhs_ref, rhs_ref);
   const ref::Resolved resolved = ref::resolve(p);
-  const std::int64_t terms = std::max<std::int64_t>(1, ref::product(p.rhs_shape) / std::max<std::int64_t>(1, resolved.O));
+  const std::int64_t terms =
+      std::max<std::int64_t>(1, ref::product(p.rhs_shape) / std::max<std::int64_t>(1, resolved.O));
   const std::vector<Res> bias = random_values<Res>(static_cast<std::size_t>(resolved.O), seed * 7 + 3);
   const std::size_t c_axis = p.out_spec.find('C');
   const ref::Shape ost = ref::row_major(want.shape);

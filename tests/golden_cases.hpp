@@ -103,8 +103,10 @@ inline std::pair<std::size_t, std::vector<index_t>> slice(const std::string& fie
   return {static_cast<std::size_t>(std::stoll(field.substr(0, colon))), ints(field.substr(colon + 1), 'x')};
 }
 
-template <class T> inline constexpr bool is_complex = false;
-template <class T> inline constexpr bool is_complex<std::complex<T>> = true;
+template <class T>
+inline constexpr bool is_complex = false;
+template <class T>
+inline constexpr bool is_complex<std::complex<T>> = true;
 
 /// The array named by `field` as a Tensor<T, Rank> (complex: value pairs).
 template <class T, std::size_t Rank>

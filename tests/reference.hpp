@@ -20,8 +20,8 @@ struct Problem {
   Shape lhs_shape;  // physical, in lhs_spec order
   Shape rhs_shape;  // physical, in rhs_spec order
   std::string lhs_spec, rhs_spec, out_spec;
-  Shape strides;    // per spatial dim, rhs order
-  Shape dilation;   // per spatial dim, rhs order (empty = 1)
+  Shape strides;                 // per spatial dim, rhs order
+  Shape dilation;                // per spatial dim, rhs order (empty = 1)
   std::string padding = "SAME";  // "SAME", "VALID" or "EXPLICIT"
   std::vector<std::pair<std::int64_t, std::int64_t>> pads;
   bool consistent = false;
@@ -97,8 +97,13 @@ inline Resolved resolve(const Problem& p) {
     }
     const std::int64_t din = in == 0 ? 0 : (in - 1) * s + 1;
     const std::int64_t o = std::max<std::int64_t>(0, din + lo + hi - dk + 1);
-    R.in.push_back(in); R.k.push_back(k); R.s.push_back(s); R.r.push_back(r);
-    R.lo.push_back(lo); R.hi.push_back(hi); R.out.push_back(o);
+    R.in.push_back(in);
+    R.k.push_back(k);
+    R.s.push_back(s);
+    R.r.push_back(r);
+    R.lo.push_back(lo);
+    R.hi.push_back(hi);
+    R.out.push_back(o);
   }
   R.out_shape.assign(p.out_spec.size(), 0);
   R.out_shape[pos(p.out_spec, 'N')] = R.N;
@@ -153,13 +158,19 @@ Output<V> conv_transpose(const Problem& p, const std::vector<V>& lhs, const std:
     for (std::int64_t o = 0; o < R.O; ++o)
       for (std::int64_t yi = 0; yi < nout; ++yi) {
         std::int64_t rem = yi;
-        for (std::size_t d = n; d-- > 0;) { y[d] = rem % R.out[d]; rem /= R.out[d]; }
+        for (std::size_t d = n; d-- > 0;) {
+          y[d] = rem % R.out[d];
+          rem /= R.out[d];
+        }
         V acc(0);
         double abs_acc = 0;
         for (std::int64_t i = (o / Og) * Cg; i < (o / Og + 1) * Cg; ++i)
           for (std::int64_t ti = 0; ti < ntaps; ++ti) {
             std::int64_t r2 = ti;
-            for (std::size_t d = n; d-- > 0;) { k[d] = r2 % R.k[d]; r2 /= R.k[d]; }
+            for (std::size_t d = n; d-- > 0;) {
+              k[d] = r2 % R.k[d];
+              r2 /= R.k[d];
+            }
             // Position in the stride-dilated, padded input.
             std::int64_t loff = b * ls[pos(p.lhs_spec, 'N')] + i * ls[pos(p.lhs_spec, 'C')];
             bool real = true;
@@ -168,8 +179,10 @@ Output<V> conv_transpose(const Problem& p, const std::vector<V>& lhs, const std:
               const std::int64_t m = ((u % R.s[d]) + R.s[d]) % R.s[d];
               std::int64_t q = (u - m) / R.s[d];  // the input index, when u is not an inserted zero
               if (p.periodic && R.in[d] > 0) q = ((q % R.in[d]) + R.in[d]) % R.in[d];
-              if (m != 0 || q < 0 || q >= R.in[d]) real = false;
-              else loff += q * ls[pos(p.lhs_spec, R.spatial[d])];
+              if (m != 0 || q < 0 || q >= R.in[d])
+                real = false;
+              else
+                loff += q * ls[pos(p.lhs_spec, R.spatial[d])];
             }
             if (!real) continue;
             const V a = lhs[static_cast<std::size_t>(loff)];

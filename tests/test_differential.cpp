@@ -20,13 +20,31 @@ namespace {
 // integer accumulation) run at every rank, the next three at ranks 3 and 4,
 // the rest at rank 4 only: each (rank, type) pair is a compiled engine, and
 // the type handling does not depend on the rank.
-enum class Kind { F32, I8toI32, F64, C64, BF16toF32, F16, BF16, C128, C64toC128, F32toF64, I8, I16, I32, I64, U8, U8toI16, I16toI64 };
+enum class Kind {
+  F32,
+  I8toI32,
+  F64,
+  C64,
+  BF16toF32,
+  F16,
+  BF16,
+  C128,
+  C64toC128,
+  F32toF64,
+  I8,
+  I16,
+  I32,
+  I64,
+  U8,
+  U8toI16,
+  I16toI64
+};
 constexpr int kKinds = 17;
 constexpr int kEveryRank = 2;
 constexpr int kFirstRank4Only = 5;
 const char* kind_name(Kind k) {
-  static const char* names[] = {"f32", "i8i32", "f64", "c64", "bf16f32", "f16", "bf16", "c128", "c64c128",
-                                "f32f64", "i8", "i16", "i32", "i64", "u8", "u8i16", "i16i64"};
+  static const char* names[] = {"f32",    "i8i32", "f64", "c64", "bf16f32", "f16", "bf16",  "c128",  "c64c128",
+                                "f32f64", "i8",    "i16", "i32", "i64",     "u8",  "u8i16", "i16i64"};
   return names[static_cast<int>(k)];
 }
 
@@ -60,9 +78,7 @@ std::string join(const ref::Shape& v) {
 
 Drawn draw(std::uint64_t seed) {
   std::mt19937_64 g(seed);
-  auto pick = [&](std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(g);
-  };
+  auto pick = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(g); };
   auto rare_zero = [&](std::int64_t lo, std::int64_t hi) { return pick(0, 19) == 0 ? 0 : pick(lo, hi); };
   Drawn d;
   ref::Problem& p = d.p;
@@ -116,7 +132,8 @@ Drawn draw(std::uint64_t seed) {
   p.periodic = pick(0, 7) == 0;  // the circular transposed convolution (Flax's 'CIRCULAR')
   d.kind = static_cast<Kind>(pick(0, kKinds - 1));
   if (nsp != 2 && static_cast<int>(d.kind) >= kFirstRank4Only) d.kind = static_cast<Kind>(pick(0, kFirstRank4Only - 1));
-  if (nsp != 1 && nsp != 2 && static_cast<int>(d.kind) >= kEveryRank) d.kind = static_cast<Kind>(pick(0, kEveryRank - 1));
+  if (nsp != 1 && nsp != 2 && static_cast<int>(d.kind) >= kEveryRank)
+    d.kind = static_cast<Kind>(pick(0, kEveryRank - 1));
   d.threads = static_cast<int>(pick(1, 4));
   const std::size_t caps[] = {1, 4096, std::size_t{16} << 20};
   d.workspace = caps[pick(0, 2)];
@@ -128,9 +145,10 @@ Drawn draw(std::uint64_t seed) {
     e.bias = pick(0, 2) != 0;
     e.accumulate = std::vector<double>{0, 1, -2}[static_cast<std::size_t>(pick(0, 2))];
     using convt::Activation;
-    const std::vector<Activation> floating = {Activation::none(), Activation::relu(), Activation::leaky_relu(0.25),
-                                              Activation::clamp(-0.5, 0.5), Activation::tanh(), Activation::sigmoid(),
-                                              Activation::gelu(), Activation::gelu_tanh(), Activation::silu()};
+    const std::vector<Activation> floating = {
+        Activation::none(),           Activation::relu(),      Activation::leaky_relu(0.25),
+        Activation::clamp(-0.5, 0.5), Activation::tanh(),      Activation::sigmoid(),
+        Activation::gelu(),           Activation::gelu_tanh(), Activation::silu()};
     const std::vector<Activation> integer = {Activation::none(), Activation::relu(), Activation::clamp(-9, 11)};
     if (integer_result(d.kind)) {
       e.activation = integer[static_cast<std::size_t>(pick(0, 2))];
@@ -140,12 +158,12 @@ Drawn draw(std::uint64_t seed) {
     d.epilogue = e;
   }
   std::ostringstream os;
-  os << "n" << n << "c" << c << "o" << o << "_g" << p.groups << "_in" << join(in) << "_k" << join(k) << "_s" << join(p.strides) << "_d"
-     << join(p.dilation) << "_p" << p.padding;
+  os << "n" << n << "c" << c << "o" << o << "_g" << p.groups << "_in" << join(in) << "_k" << join(k) << "_s"
+     << join(p.strides) << "_d" << join(p.dilation) << "_p" << p.padding;
   for (auto [lo, hi] : p.pads) os << "(" << lo << "," << hi << ")";
-  os << (p.consistent ? "c" : "") << (p.periodic ? "_periodic" : "") << "_dn" << p.lhs_spec << "." << p.rhs_spec << "." << p.out_spec << "_tk"
-     << p.transpose_kernel << "_" << kind_name(d.kind) << "_t" << d.threads << "_ws" << d.workspace
-     << (d.dense ? "_dense" : "") << (d.strided ? "_strided" : "");
+  os << (p.consistent ? "c" : "") << (p.periodic ? "_periodic" : "") << "_dn" << p.lhs_spec << "." << p.rhs_spec << "."
+     << p.out_spec << "_tk" << p.transpose_kernel << "_" << kind_name(d.kind) << "_t" << d.threads << "_ws"
+     << d.workspace << (d.dense ? "_dense" : "") << (d.strided ? "_strided" : "");
   if (d.epilogue) {
     os << "_ep" << (d.epilogue->bias ? "b" : "") << "a" << d.epilogue->accumulate << d.epilogue->activation.name();
   }
@@ -227,10 +245,26 @@ TEST(Differential, RandomProblemsMatchReference) {
       EXPECT_THROW(
           {
             switch (d.p.lhs_shape.size()) {
-              case 3: convt::conv_transpose_shape<3>(testutil::to_array<3>(d.p.lhs_shape), testutil::to_array<3>(d.p.rhs_shape), testutil::to_array<1>(d.p.strides), testutil::padding_for(d.p), testutil::options_for<3>(d.p)); break;
-              case 4: convt::conv_transpose_shape<4>(testutil::to_array<4>(d.p.lhs_shape), testutil::to_array<4>(d.p.rhs_shape), testutil::to_array<2>(d.p.strides), testutil::padding_for(d.p), testutil::options_for<4>(d.p)); break;
-              case 5: convt::conv_transpose_shape<5>(testutil::to_array<5>(d.p.lhs_shape), testutil::to_array<5>(d.p.rhs_shape), testutil::to_array<3>(d.p.strides), testutil::padding_for(d.p), testutil::options_for<5>(d.p)); break;
-              default: convt::conv_transpose_shape<6>(testutil::to_array<6>(d.p.lhs_shape), testutil::to_array<6>(d.p.rhs_shape), testutil::to_array<4>(d.p.strides), testutil::padding_for(d.p), testutil::options_for<6>(d.p)); break;
+              case 3:
+                convt::conv_transpose_shape<3>(testutil::to_array<3>(d.p.lhs_shape),
+                                               testutil::to_array<3>(d.p.rhs_shape), testutil::to_array<1>(d.p.strides),
+                                               testutil::padding_for(d.p), testutil::options_for<3>(d.p));
+                break;
+              case 4:
+                convt::conv_transpose_shape<4>(testutil::to_array<4>(d.p.lhs_shape),
+                                               testutil::to_array<4>(d.p.rhs_shape), testutil::to_array<2>(d.p.strides),
+                                               testutil::padding_for(d.p), testutil::options_for<4>(d.p));
+                break;
+              case 5:
+                convt::conv_transpose_shape<5>(testutil::to_array<5>(d.p.lhs_shape),
+                                               testutil::to_array<5>(d.p.rhs_shape), testutil::to_array<3>(d.p.strides),
+                                               testutil::padding_for(d.p), testutil::options_for<5>(d.p));
+                break;
+              default:
+                convt::conv_transpose_shape<6>(testutil::to_array<6>(d.p.lhs_shape),
+                                               testutil::to_array<6>(d.p.rhs_shape), testutil::to_array<4>(d.p.strides),
+                                               testutil::padding_for(d.p), testutil::options_for<6>(d.p));
+                break;
             }
           },
           convt::Error);
@@ -261,19 +295,22 @@ TEST(Differential, BitwiseIdenticalAcrossThreadsAndCaps) {
     SCOPED_TRACE(::testing::Message() << "#" << i << " " << d.descriptor);
     std::mt19937 gen(static_cast<std::uint32_t>(i));
     std::uniform_real_distribution<float> dist(-1, 1);
-    std::vector<float> x(static_cast<std::size_t>(ref::product(d.p.lhs_shape)) + 1), w(static_cast<std::size_t>(ref::product(d.p.rhs_shape)) + 1);
+    std::vector<float> x(static_cast<std::size_t>(ref::product(d.p.lhs_shape)) + 1),
+        w(static_cast<std::size_t>(ref::product(d.p.rhs_shape)) + 1);
     for (auto& v : x) v = dist(gen);
     for (auto& v : w) v = dist(gen);
     const convt::TensorView<const float, 4> lhs(x.data(), testutil::to_array<4>(d.p.lhs_shape));
     const convt::TensorView<const float, 4> rhs(w.data(), testutil::to_array<4>(d.p.rhs_shape));
     auto opt = testutil::options_for<4>(d.p);
     opt.num_threads = 1;
-    const auto base = convt::conv_transpose(lhs, rhs, testutil::to_array<2>(d.p.strides), testutil::padding_for(d.p), opt);
+    const auto base =
+        convt::conv_transpose(lhs, rhs, testutil::to_array<2>(d.p.strides), testutil::padding_for(d.p), opt);
     for (int threads : {2, 3, 4})
       for (std::size_t ws : {std::size_t{1}, std::size_t{5000}, std::size_t{1} << 26}) {
         opt.num_threads = threads;
         opt.workspace_bytes = ws;
-        const auto got = convt::conv_transpose(lhs, rhs, testutil::to_array<2>(d.p.strides), testutil::padding_for(d.p), opt);
+        const auto got =
+            convt::conv_transpose(lhs, rhs, testutil::to_array<2>(d.p.strides), testutil::padding_for(d.p), opt);
         ASSERT_EQ(got.size(), base.size());
         if (base.size() == 0) continue;
         ASSERT_EQ(0, std::memcmp(got.data(), base.data(), sizeof(float) * static_cast<std::size_t>(base.size())))

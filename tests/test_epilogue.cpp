@@ -16,9 +16,10 @@ using convt::index_t;
 using testutil::check_epilogue;
 using testutil::EpilogueCase;
 
-const Activation kFloatActivations[] = {Activation::none(),    Activation::relu(),      Activation::leaky_relu(0.2),
-                                        Activation::clamp(-0.5, 0.75), Activation::tanh(), Activation::sigmoid(),
-                                        Activation::gelu(),    Activation::gelu_tanh(), Activation::silu()};
+const Activation kFloatActivations[] = {
+    Activation::none(), Activation::relu(),    Activation::leaky_relu(0.2), Activation::clamp(-0.5, 0.75),
+    Activation::tanh(), Activation::sigmoid(), Activation::gelu(),          Activation::gelu_tanh(),
+    Activation::silu()};
 
 // k3 s2 SAME over 5 x 7 (every output reached by a tap) and k2 s3 (outputs
 // between the taps reached by none: the epilogue of an empty sum).
@@ -199,12 +200,18 @@ TEST(Epilogue, Errors) {
   const convt::TensorView<const std::int8_t, 4> rhs_i(wi.data(), {3, 3, 3, 2});
   convt::ConvTransposeOptions<2> iopt;
   iopt.activation = Activation::tanh();
-  expect_error([&] { convt::conv_transpose<std::int32_t>(lhs_i, rhs_i, {2, 2}, convt::Padding::same(), iopt); },
-               {"activation tanh", "int32", "integer type", "none, relu and clamp"});
+  expect_error(
+      [&] {
+        convt::conv_transpose<std::int32_t>(lhs_i, rhs_i, {2, 2}, convt::Padding::same(), iopt);
+      },
+      {"activation tanh", "int32", "integer type", "none, relu and clamp"});
   iopt = {};
   iopt.accumulate = 0.5;
-  expect_error([&] { convt::conv_transpose<std::int32_t>(lhs_i, rhs_i, {2, 2}, convt::Padding::same(), iopt); },
-               {"accumulate = 0.5", "beta must be an integer"});
+  expect_error(
+      [&] {
+        convt::conv_transpose<std::int32_t>(lhs_i, rhs_i, {2, 2}, convt::Padding::same(), iopt);
+      },
+      {"accumulate = 0.5", "beta must be an integer"});
   // Complex results: no activation.
   std::vector<std::complex<float>> xc(1 * 4 * 4 * 3), wc(3 * 3 * 3 * 2);
   convt::ConvTransposeOptions<2> copt;

@@ -32,8 +32,11 @@ convt::ConvTransposeOptions<2> with_dn(std::string l, std::string r, std::string
 
 TEST(Errors, DimensionNumbers) {
   Fixture f;
-  auto call = [&](convt::ConvTransposeOptions<2> opt) { convt::conv_transpose(f.lhs, f.rhs, {2, 2}, Padding::same(), opt); };
-  expect_error([&] { call(with_dn("NHWCX", "HWIO", "NHWC")); }, {"dimension_numbers.lhs", "\"NHWCX\"", "5 letters", "rank 4"});
+  auto call = [&](convt::ConvTransposeOptions<2> opt) {
+    convt::conv_transpose(f.lhs, f.rhs, {2, 2}, Padding::same(), opt);
+  };
+  expect_error([&] { call(with_dn("NHWCX", "HWIO", "NHWC")); },
+               {"dimension_numbers.lhs", "\"NHWCX\"", "5 letters", "rank 4"});
   expect_error([&] { call(with_dn("NHHC", "HWIO", "NHWC")); }, {"dimension_numbers.lhs", "'H' twice"});
   expect_error([&] { call(with_dn("XHWC", "HWIO", "NHWC")); }, {"dimension_numbers.lhs", "must contain 'N' and 'C'"});
   expect_error([&] { call(with_dn("NHWC", "HWIX", "NHWC")); }, {"dimension_numbers.rhs", "'O' and 'I'"});
@@ -46,26 +49,46 @@ TEST(Errors, NoDefaultLayoutForRank6) {
   std::vector<float> x(1), w(1);
   convt::TensorView<const float, 6> lhs(x.data(), {1, 1, 1, 1, 1, 1});
   convt::TensorView<const float, 6> rhs(w.data(), {1, 1, 1, 1, 1, 1});
-  expect_error([&] { convt::conv_transpose(lhs, rhs, {1, 1, 1, 1}, Padding::valid()); },
-               {"dimension_numbers", "ranks 2 to 5", "rank 6"});
+  expect_error(
+      [&] {
+        convt::conv_transpose(lhs, rhs, {1, 1, 1, 1}, Padding::valid());
+      },
+      {"dimension_numbers", "ranks 2 to 5", "rank 6"});
 }
 
 TEST(Errors, StridesDilationsPads) {
   Fixture f;
-  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {2, 0}, Padding::same()); }, {"strides[1] = 0", "'W'", ">= 1"});
+  expect_error(
+      [&] {
+        convt::conv_transpose(f.lhs, f.rhs, {2, 0}, Padding::same());
+      },
+      {"strides[1] = 0", "'W'", ">= 1"});
   expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {-1, 1}, Padding::same()); }, {"strides[0] = -1", "'H'"});
   convt::ConvTransposeOptions<2> opt;
   opt.rhs_dilation = std::array<index_t, 2>{1, 0};
-  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::same(), opt); }, {"rhs_dilation[1] = 0", ">= 1"});
-  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::explicit_pads({{0, 0}})); },
-               {"padding", "1 explicit", "2 spatial"});
+  expect_error(
+      [&] {
+        convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::same(), opt);
+      },
+      {"rhs_dilation[1] = 0", ">= 1"});
+  expect_error(
+      [&] {
+        convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::explicit_pads({{0, 0}}));
+      },
+      {"padding", "1 explicit", "2 spatial"});
   // Input H = 4 at stride 1 is 4 long; (-3, -2) removes 5.
-  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::explicit_pads({{-3, -2}, {0, 0}})); },
-               {"padding (-3, -2)", "'H'", "size 4", "< 0"});
+  expect_error(
+      [&] {
+        convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::explicit_pads({{-3, -2}, {0, 0}}));
+      },
+      {"padding (-3, -2)", "'H'", "size 4", "< 0"});
   opt = {};
   opt.use_consistent_padding = true;  // forward pads (6, 6) with k = 3 become (-4, -4)
-  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::explicit_pads({{0, 0}, {6, 6}}), opt); },
-               {"padding (-4, -4)", "'W'", "size 5"});
+  expect_error(
+      [&] {
+        convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::explicit_pads({{0, 0}, {6, 6}}), opt);
+      },
+      {"padding (-4, -4)", "'W'", "size 5"});
   opt = {};
   opt.num_threads = -2;
   expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::same(), opt); }, {"num_threads = -2"});
@@ -75,12 +98,18 @@ TEST(Errors, FeatureMismatch) {
   Fixture f;
   std::vector<float> w(3 * 3 * 4 * 2);
   convt::TensorView<const float, 4> rhs(w.data(), {3, 3, 4, 2});
-  expect_error([&] { convt::conv_transpose(f.lhs, rhs, {1, 1}, Padding::same()); },
-               {"feature mismatch", "'C'", "\"NHWC\"", "has 3", "'I'", "\"HWIO\"", "has 4"});
+  expect_error(
+      [&] {
+        convt::conv_transpose(f.lhs, rhs, {1, 1}, Padding::same());
+      },
+      {"feature mismatch", "'C'", "\"NHWC\"", "has 3", "'I'", "\"HWIO\"", "has 4"});
   convt::ConvTransposeOptions<2> opt;
   opt.transpose_kernel = true;  // now rhs O (= 2) must equal C (= 3)
-  expect_error([&] { convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::same(), opt); },
-               {"feature mismatch", "'O'", "has 2", "transpose_kernel"});
+  expect_error(
+      [&] {
+        convt::conv_transpose(f.lhs, f.rhs, {1, 1}, Padding::same(), opt);
+      },
+      {"feature mismatch", "'O'", "has 2", "transpose_kernel"});
 }
 
 TEST(Errors, FeatureGroups) {
@@ -95,8 +124,11 @@ TEST(Errors, FeatureGroups) {
   EXPECT_NO_THROW(run({3, 3, 3, 4}, 2));  // I = 6 / 2, O = 4 = 2 x 2
   expect_error([&] { run({3, 3, 3, 4}, 0); }, {"feature_group_count = 0", ">= 1"});
   expect_error([&] { run({3, 3, 3, 4}, 4); }, {"feature_group_count = 4", "does not divide", "has 6"});
-  expect_error([&] { run({3, 3, 2, 4}, 2); },
-               {"feature mismatch", "feature_group_count = 2", "rhs axis 'I'", "must have 3", "but has 2"});
+  expect_error(
+      [&] {
+        run({3, 3, 2, 4}, 2);
+      },
+      {"feature mismatch", "feature_group_count = 2", "rhs axis 'I'", "must have 3", "but has 2"});
   expect_error([&] { run({3, 3, 3, 5}, 2); }, {"rhs axis 'O'", "has 5 output features", "feature_group_count = 2"});
   // transpose_kernel: 'O' holds all C, 'I' holds O / groups.
   std::vector<float> wt(3 * 3 * 2 * 6, 1.0f);
@@ -104,8 +136,8 @@ TEST(Errors, FeatureGroups) {
     convt::ConvTransposeOptions<2> opt;
     opt.feature_group_count = groups;
     opt.transpose_kernel = true;
-    return convt::conv_transpose(lhs, convt::TensorView<const float, 4>(wt.data(), rhs_shape), {2, 2},
-                                 Padding::same(), opt);
+    return convt::conv_transpose(lhs, convt::TensorView<const float, 4>(wt.data(), rhs_shape), {2, 2}, Padding::same(),
+                                 opt);
   };
   EXPECT_EQ(run_tk({3, 3, 2, 6}, 3).extent(3), 6);  // O = groups x I = 3 x 2
   expect_error([&] { run_tk({3, 3, 6, 2}, 3); }, {"rhs axis 'O'", "must have 6", "all lhs features", "but has 2"});
@@ -121,17 +153,17 @@ TEST(Errors, HugeFeatureGroupCountMakesASmallPlan) {
     opt.feature_group_count = huge;
     opt.transpose_kernel = tk;
     // lhs (N 1, W 4, C 0); rhs (W 2, I 0, O 0): no features at all.
-    const auto y = convt::conv_transpose(convt::TensorView<const float, 3>(x.data(), {1, 4, 0}),
-                                         convt::TensorView<const float, 3>(nullptr, {2, 0, 0}), {2},
-                                         Padding::valid(), opt);
+    const auto y =
+        convt::conv_transpose(convt::TensorView<const float, 3>(x.data(), {1, 4, 0}),
+                              convt::TensorView<const float, 3>(nullptr, {2, 0, 0}), {2}, Padding::valid(), opt);
     EXPECT_EQ(y.size(), 0);
     // An empty kernel with input features: G must divide C = 4; zeros out.
     opt.feature_group_count = 2;
-    const auto z = convt::conv_transpose(convt::TensorView<const float, 3>(x.data(), {1, 1, 4}),
-                                         convt::TensorView<const float, 3>(
-                                             nullptr, tk ? std::array<convt::index_t, 3>{0, 3, 4}
-                                                         : std::array<convt::index_t, 3>{0, 2, 6}),
-                                         {2}, Padding::valid(), opt);
+    const auto z =
+        convt::conv_transpose(convt::TensorView<const float, 3>(x.data(), {1, 1, 4}),
+                              convt::TensorView<const float, 3>(nullptr, tk ? std::array<convt::index_t, 3>{0, 3, 4}
+                                                                            : std::array<convt::index_t, 3>{0, 2, 6}),
+                              {2}, Padding::valid(), opt);
     EXPECT_EQ(z.extent(2), 6);
     for (convt::index_t i = 0; i < z.size(); ++i) EXPECT_EQ(z.data()[i], 0.0f);
   }
@@ -146,14 +178,20 @@ TEST(Errors, ShapesAndViews) {
   expect_error([&] { convt::TensorView<float, 2>(x.data(), {big, big}); }, {"overflows"});
   expect_error([&] { convt::Tensor<float, 2>({big, big}); }, {"overflows"});
   // Overflow in the output-size arithmetic, without allocating anything.
-  expect_error([&] { convt::conv_transpose_shape<3>({1, index_t{1} << 62, 1}, {3, 1, 1}, {4}, Padding::same()); },
-               {"overflows"});
+  expect_error(
+      [&] {
+        convt::conv_transpose_shape<3>({1, index_t{1} << 62, 1}, {3, 1, 1}, {4}, Padding::same());
+      },
+      {"overflows"});
   convt::ConvTransposeOptions<1> opt;
   opt.rhs_dilation = std::array<index_t, 1>{index_t{1} << 62};
   expect_error([&] { convt::conv_transpose_shape<3>({1, 5, 1}, {9, 1, 1}, {1}, Padding::same(), opt); }, {"overflows"});
-  expect_error([&] { convt::conv_transpose_shape<3>({1, 5, 1}, {3, 1, 1}, {1},
-                                                    Padding::explicit_pads({{std::numeric_limits<index_t>::max(), 1}})); },
-               {"overflows"});
+  expect_error(
+      [&] {
+        convt::conv_transpose_shape<3>({1, 5, 1}, {3, 1, 1}, {1},
+                                       Padding::explicit_pads({{std::numeric_limits<index_t>::max(), 1}}));
+      },
+      {"overflows"});
 }
 
 TEST(Errors, OutputViewAndNothingWritten) {
@@ -165,17 +203,26 @@ TEST(Errors, OutputViewAndNothingWritten) {
     for (float v : buf) ASSERT_EQ(v, -7.0f);
   };
   convt::TensorView<float, 4> wrong(buf.data(), {2, 8, 10, 3});
-  expect_error([&] { convt::conv_transpose_into(f.lhs, f.rhs, wrong, {2, 2}, Padding::same()); },
-               {"out shape (2, 8, 10, 3)", "(2, 8, 10, 2)"});
+  expect_error(
+      [&] {
+        convt::conv_transpose_into(f.lhs, f.rhs, wrong, {2, 2}, Padding::same());
+      },
+      {"out shape (2, 8, 10, 3)", "(2, 8, 10, 2)"});
   untouched();
   convt::TensorView<float, 4> aliased(buf.data(), shape, {0, 20, 2, 1});
-  expect_error([&] { convt::conv_transpose_into(f.lhs, f.rhs, aliased, {2, 2}, Padding::same()); },
-               {"write one element twice"});
+  expect_error(
+      [&] {
+        convt::conv_transpose_into(f.lhs, f.rhs, aliased, {2, 2}, Padding::same());
+      },
+      {"write one element twice"});
   untouched();
   // An error found late (bad padding) still writes nothing.
   convt::TensorView<float, 4> good(buf.data(), shape);
-  expect_error([&] { convt::conv_transpose_into(f.lhs, f.rhs, good, {2, 2}, Padding::explicit_pads({{0, 0}})); },
-               {"padding"});
+  expect_error(
+      [&] {
+        convt::conv_transpose_into(f.lhs, f.rhs, good, {2, 2}, Padding::explicit_pads({{0, 0}}));
+      },
+      {"padding"});
   untouched();
 }
 
@@ -225,10 +272,16 @@ TEST(Errors, OutputTooLargeToAllocate) {
 // int64 was accepted by conv_transpose_shape but cannot be viewed; both now
 // apply the same rule.
 TEST(Errors, EmptyOperandWithHugeExtents) {
-  expect_error([&] { convt::conv_transpose_shape<3>({0, 3, 3363818036970565292}, {1, 1, 1}, {1}, Padding::valid()); },
-               {"lhs", "overflows"});
-  expect_error([&] { convt::conv_transpose_shape<3>({1, 1, 1}, {0, index_t{1} << 40, index_t{1} << 40}, {1}, Padding::valid()); },
-               {"rhs", "overflows"});
+  expect_error(
+      [&] {
+        convt::conv_transpose_shape<3>({0, 3, 3363818036970565292}, {1, 1, 1}, {1}, Padding::valid());
+      },
+      {"lhs", "overflows"});
+  expect_error(
+      [&] {
+        convt::conv_transpose_shape<3>({1, 1, 1}, {0, index_t{1} << 40, index_t{1} << 40}, {1}, Padding::valid());
+      },
+      {"rhs", "overflows"});
 }
 
 // Found by the fuzzer: huge strides made the plan enumerate min(stride,
@@ -267,16 +320,34 @@ TEST(Errors, OverflowArithmeticAtTheLimits) {
   using convt::detail::portable_sub_overflow;
   constexpr index_t hi = std::numeric_limits<index_t>::max();
   constexpr index_t lo = std::numeric_limits<index_t>::min();
-  struct Case { index_t a, b; bool mul, add, sub; };
+  struct Case {
+    index_t a, b;
+    bool mul, add, sub;
+  };
   const Case cases[] = {
-      {0, lo, false, false, true},          {lo, 0, false, false, false},      {-1, lo, true, true, false},
-      {lo, -1, true, true, false},          {lo, 1, false, false, true},       {1, hi, false, true, false},
-      {hi, 1, false, true, false},          {hi, -1, false, false, true},     {-1, hi, false, false, false},
-      {2, hi / 2, false, false, false},     {2, hi / 2 + 1, true, false, false}, {-2, lo / 2, true, false, false},
-      {-2, lo / 2 + 1, false, false, false}, {2, lo / 2, false, false, false},  {2, lo / 2 - 1, true, false, false},
-      {3037000499, 3037000499, false, false, false}, {3037000500, 3037000500, true, false, false},
-      {-3037000500, 3037000500, true, false, false}, {hi, hi, true, true, false}, {lo, lo, true, true, false},
-      {lo, hi, true, false, true},          {hi, lo, true, false, true},       {-1, -1, false, false, false},
+      {0, lo, false, false, true},
+      {lo, 0, false, false, false},
+      {-1, lo, true, true, false},
+      {lo, -1, true, true, false},
+      {lo, 1, false, false, true},
+      {1, hi, false, true, false},
+      {hi, 1, false, true, false},
+      {hi, -1, false, false, true},
+      {-1, hi, false, false, false},
+      {2, hi / 2, false, false, false},
+      {2, hi / 2 + 1, true, false, false},
+      {-2, lo / 2, true, false, false},
+      {-2, lo / 2 + 1, false, false, false},
+      {2, lo / 2, false, false, false},
+      {2, lo / 2 - 1, true, false, false},
+      {3037000499, 3037000499, false, false, false},
+      {3037000500, 3037000500, true, false, false},
+      {-3037000500, 3037000500, true, false, false},
+      {hi, hi, true, true, false},
+      {lo, lo, true, true, false},
+      {lo, hi, true, false, true},
+      {hi, lo, true, false, true},
+      {-1, -1, false, false, false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(::testing::Message() << c.a << " op " << c.b);

@@ -38,8 +38,8 @@ void expect_like_framework(const Suite& s, const Case& c, const std::string& fra
     compute();
     ADD_FAILURE() << framework << " rejects " << c.name() << " (" << c.error << ") but convt computed it";
   } catch (const convt::Error& e) {
-    std::printf("  %s rejects %s\n    %s: %s\n    convt: %s\n", framework.c_str(), c.name().c_str(),
-                framework.c_str(), c.error.c_str(), e.what());
+    std::printf("  %s rejects %s\n    %s: %s\n    convt: %s\n", framework.c_str(), c.name().c_str(), framework.c_str(),
+                c.error.c_str(), e.what());
     ++rejected;
   }
 }
@@ -49,19 +49,22 @@ void expect_like_framework(const Suite& s, const Case& c, const std::string& fra
 template <std::size_t Rank, class In, class Out>
 void run_jax(const Suite& s, const Case& c, int& computed, int& rejected) {
   constexpr std::size_t N = Rank - 2;
-  expect_like_framework(s, c, "JAX", [&] {
-    const auto x = golden::tensor<In, Rank>(s, c.at("lhs"));
-    const auto w = golden::tensor<In, Rank>(s, c.at("rhs"));
-    convt::ConvTransposeOptions<N> o;
-    o.dimension_numbers = dimension_numbers<N>(c.at("dn"));
-    o.rhs_dilation = golden::fixed<N>(golden::ints(c.at("dilation")));
-    o.transpose_kernel = c.at("tk") == "1";
-    o.use_consistent_padding = c.at("consistent") == "1";
-    o.precision = golden::precision(c.at("precision"));
-    o.feature_group_count = std::stoll(c.get("groups", "1"));
-    return convt::conv_transpose<Out>(x, w, golden::fixed<N>(golden::ints(c.at("strides"))),
-                                      golden::padding(c.at("padding")), o);
-  }, computed, rejected);
+  expect_like_framework(
+      s, c, "JAX",
+      [&] {
+        const auto x = golden::tensor<In, Rank>(s, c.at("lhs"));
+        const auto w = golden::tensor<In, Rank>(s, c.at("rhs"));
+        convt::ConvTransposeOptions<N> o;
+        o.dimension_numbers = dimension_numbers<N>(c.at("dn"));
+        o.rhs_dilation = golden::fixed<N>(golden::ints(c.at("dilation")));
+        o.transpose_kernel = c.at("tk") == "1";
+        o.use_consistent_padding = c.at("consistent") == "1";
+        o.precision = golden::precision(c.at("precision"));
+        o.feature_group_count = std::stoll(c.get("groups", "1"));
+        return convt::conv_transpose<Out>(x, w, golden::fixed<N>(golden::ints(c.at("strides"))),
+                                          golden::padding(c.at("padding")), o);
+      },
+      computed, rejected);
 }
 
 template <std::size_t Rank>
@@ -75,10 +78,10 @@ bool jax_float32(const Suite& s, const Case& c, int& computed, int& rejected) {
 /// ranks run float32.
 bool jax_types(const Suite& s, const Case& c, int& computed, int& rejected) {
   const std::string pair = c.at("dtype") + "->" + c.at("out");
-#define CONVT_JAX_TYPE(IN_NAME, OUT_NAME, IN, OUT)                 \
-  if (pair == IN_NAME "->" OUT_NAME) {                               \
-    run_jax<4, IN, OUT>(s, c, computed, rejected);                   \
-    return true;                                                     \
+#define CONVT_JAX_TYPE(IN_NAME, OUT_NAME, IN, OUT) \
+  if (pair == IN_NAME "->" OUT_NAME) {             \
+    run_jax<4, IN, OUT>(s, c, computed, rejected); \
+    return true;                                   \
   }
   CONVT_JAX_TYPE("float64", "float64", double, double)
   CONVT_JAX_TYPE("float16", "float16", Eigen::half, Eigen::half)
@@ -130,28 +133,31 @@ TEST(Frameworks, Jax) {
 
 template <std::size_t N>
 void run_flax(const Suite& s, const Case& c, int& computed, int& rejected) {
-  expect_like_framework(s, c, "Flax", [&] {
-    convt::flax::ConvTranspose<N> layer;
-    layer.features = std::stoll(c.at("features"));
-    layer.kernel_size = golden::fixed<N>(golden::ints(c.at("kernel_size")));
-    layer.strides = golden::fixed<N>(golden::ints(c.at("strides")));
-    layer.kernel_dilation = golden::fixed<N>(golden::ints(c.at("kernel_dilation")));
-    layer.use_bias = c.at("use_bias") == "1";
-    layer.transpose_kernel = c.at("transpose_kernel") == "1";
-    const std::string pad = c.at("padding");
-    if (pad == "SAME" || pad == "VALID" || pad == "CIRCULAR") {
-      layer.padding = pad;
-    } else if (pad.find(':') == std::string::npos) {
-      layer.padding = static_cast<index_t>(std::stoll(pad));
-    } else {
-      layer.padding = golden::padding(pad).pads();
-    }
-    const auto x = golden::tensor<float, N + 2>(s, c.at("lhs"));
-    const auto w = golden::tensor<float, N + 2>(s, c.at("rhs"));
-    const auto call = convt::flax::conv_transpose<N>(layer, x.shape());
-    if (layer.use_bias) return call(x, w, golden::tensor<float, 1>(s, c.at("bias")));
-    return call(x, w);
-  }, computed, rejected);
+  expect_like_framework(
+      s, c, "Flax",
+      [&] {
+        convt::flax::ConvTranspose<N> layer;
+        layer.features = std::stoll(c.at("features"));
+        layer.kernel_size = golden::fixed<N>(golden::ints(c.at("kernel_size")));
+        layer.strides = golden::fixed<N>(golden::ints(c.at("strides")));
+        layer.kernel_dilation = golden::fixed<N>(golden::ints(c.at("kernel_dilation")));
+        layer.use_bias = c.at("use_bias") == "1";
+        layer.transpose_kernel = c.at("transpose_kernel") == "1";
+        const std::string pad = c.at("padding");
+        if (pad == "SAME" || pad == "VALID" || pad == "CIRCULAR") {
+          layer.padding = pad;
+        } else if (pad.find(':') == std::string::npos) {
+          layer.padding = static_cast<index_t>(std::stoll(pad));
+        } else {
+          layer.padding = golden::padding(pad).pads();
+        }
+        const auto x = golden::tensor<float, N + 2>(s, c.at("lhs"));
+        const auto w = golden::tensor<float, N + 2>(s, c.at("rhs"));
+        const auto call = convt::flax::conv_transpose<N>(layer, x.shape());
+        if (layer.use_bias) return call(x, w, golden::tensor<float, 1>(s, c.at("bias")));
+        return call(x, w);
+      },
+      computed, rejected);
 }
 
 TEST(Frameworks, Flax) {
@@ -173,28 +179,31 @@ TEST(Frameworks, Flax) {
 
 template <std::size_t N>
 void run_tensorflow(const Suite& s, const Case& c, int& computed, int& rejected) {
-  expect_like_framework(s, c, "TensorFlow", [&] {
-    const auto x = golden::tensor<float, N + 2>(s, c.at("lhs"));
-    const auto f = golden::tensor<float, N + 2>(s, c.at("rhs"));
-    const bool first = c.at("data_format") == "NC";
-    const std::string format = convt::tensorflow::detail::data_format_name<N>(first);
-    const auto out = golden::fixed<N + 2>(golden::ints(c.at("output_shape")));
-    const auto strides = golden::fixed<N>(golden::ints(c.at("strides")));
-    const auto dilations = golden::fixed<N>(golden::ints(c.at("dilations")));
-    const std::string pad = c.at("padding");
-    if (pad == "SAME" || pad == "VALID") {
-      return convt::tensorflow::conv_transpose<N>(x.shape(), f.shape(), out, strides, pad, format, dilations)(x, f);
-    }
-    convt::tensorflow::ExplicitPadding<N> explicit_pads{};
-    if (pad == "batch") {
-      explicit_pads[0] = {1, 0};
-    } else {
-      const auto pairs = golden::padding(pad).pads();
-      for (std::size_t d = 0; d < N; ++d) explicit_pads[(first ? 2 : 1) + d] = pairs[d];
-    }
-    return convt::tensorflow::conv_transpose<N>(x.shape(), f.shape(), out, strides, explicit_pads, format,
-                                                dilations)(x, f);
-  }, computed, rejected);
+  expect_like_framework(
+      s, c, "TensorFlow",
+      [&] {
+        const auto x = golden::tensor<float, N + 2>(s, c.at("lhs"));
+        const auto f = golden::tensor<float, N + 2>(s, c.at("rhs"));
+        const bool first = c.at("data_format") == "NC";
+        const std::string format = convt::tensorflow::detail::data_format_name<N>(first);
+        const auto out = golden::fixed<N + 2>(golden::ints(c.at("output_shape")));
+        const auto strides = golden::fixed<N>(golden::ints(c.at("strides")));
+        const auto dilations = golden::fixed<N>(golden::ints(c.at("dilations")));
+        const std::string pad = c.at("padding");
+        if (pad == "SAME" || pad == "VALID") {
+          return convt::tensorflow::conv_transpose<N>(x.shape(), f.shape(), out, strides, pad, format, dilations)(x, f);
+        }
+        convt::tensorflow::ExplicitPadding<N> explicit_pads{};
+        if (pad == "batch") {
+          explicit_pads[0] = {1, 0};
+        } else {
+          const auto pairs = golden::padding(pad).pads();
+          for (std::size_t d = 0; d < N; ++d) explicit_pads[(first ? 2 : 1) + d] = pairs[d];
+        }
+        return convt::tensorflow::conv_transpose<N>(x.shape(), f.shape(), out, strides, explicit_pads, format,
+                                                    dilations)(x, f);
+      },
+      computed, rejected);
 }
 
 TEST(Frameworks, TensorFlow) {
@@ -216,23 +225,27 @@ TEST(Frameworks, TensorFlow) {
 
 template <std::size_t N>
 void run_keras(const Suite& s, const Case& c, convt::keras::Backend backend, int& computed, int& rejected) {
-  expect_like_framework(s, c, backend == convt::keras::Backend::Jax ? "Keras (JAX)" : "Keras (TensorFlow)", [&] {
-    convt::keras::ConvTranspose<N> layer;
-    layer.filters = std::stoll(c.at("filters"));
-    layer.kernel_size = golden::fixed<N>(golden::ints(c.at("kernel_size")));
-    layer.strides = golden::fixed<N>(golden::ints(c.at("strides")));
-    layer.padding = c.at("padding");
-    if (c.at("output_padding") != "none") layer.output_padding = golden::fixed<N>(golden::ints(c.at("output_padding")));
-    layer.data_format = c.at("data_format");
-    layer.dilation_rate = golden::fixed<N>(golden::ints(c.at("dilation_rate")));
-    layer.activation = c.at("activation");
-    layer.use_bias = c.at("use_bias") == "1";
-    const auto x = golden::tensor<float, N + 2>(s, c.at("lhs"));
-    const auto k = golden::tensor<float, N + 2>(s, c.at("rhs"));
-    const auto call = convt::keras::conv_transpose<N>(layer, x.shape(), backend);
-    if (layer.use_bias) return call(x, k, golden::tensor<float, 1>(s, c.at("bias")));
-    return call(x, k);
-  }, computed, rejected);
+  expect_like_framework(
+      s, c, backend == convt::keras::Backend::Jax ? "Keras (JAX)" : "Keras (TensorFlow)",
+      [&] {
+        convt::keras::ConvTranspose<N> layer;
+        layer.filters = std::stoll(c.at("filters"));
+        layer.kernel_size = golden::fixed<N>(golden::ints(c.at("kernel_size")));
+        layer.strides = golden::fixed<N>(golden::ints(c.at("strides")));
+        layer.padding = c.at("padding");
+        if (c.at("output_padding") != "none")
+          layer.output_padding = golden::fixed<N>(golden::ints(c.at("output_padding")));
+        layer.data_format = c.at("data_format");
+        layer.dilation_rate = golden::fixed<N>(golden::ints(c.at("dilation_rate")));
+        layer.activation = c.at("activation");
+        layer.use_bias = c.at("use_bias") == "1";
+        const auto x = golden::tensor<float, N + 2>(s, c.at("lhs"));
+        const auto k = golden::tensor<float, N + 2>(s, c.at("rhs"));
+        const auto call = convt::keras::conv_transpose<N>(layer, x.shape(), backend);
+        if (layer.use_bias) return call(x, k, golden::tensor<float, 1>(s, c.at("bias")));
+        return call(x, k);
+      },
+      computed, rejected);
 }
 
 void keras_suite(const char* name, convt::keras::Backend backend) {
@@ -259,24 +272,28 @@ TEST(Frameworks, KerasJaxBackend) { keras_suite("keras_jax", convt::keras::Backe
 
 template <std::size_t N>
 void run_onnx(const Suite& s, const Case& c, int& computed, int& rejected) {
-  expect_like_framework(s, c, "onnxruntime", [&] {
-    convt::onnx::ConvTranspose<N> node;
-    node.auto_pad = c.at("auto_pad");
-    node.strides = golden::ints(c.at("strides"));
-    node.kernel_shape = golden::ints(c.at("kernel_shape"));
-    node.dilations = golden::ints(c.at("dilations"));
-    node.group = std::stoll(c.at("group"));
-    for (auto [field, target] : {std::pair<const char*, std::vector<index_t>*>{"pads", &node.pads},
-                                 {"output_padding", &node.output_padding}, {"output_shape", &node.output_shape}}) {
-      if (c.at(field) != "none") *target = golden::ints(c.at(field));
-    }
-    const auto x = golden::tensor<float, N + 2>(s, c.at("lhs"));
-    const auto w = golden::tensor<float, N + 2>(s, c.at("rhs"));
-    const bool bias = c.has("bias");
-    const auto call = convt::onnx::conv_transpose<N>(node, x.shape(), w.shape(), bias);
-    if (bias) return call(x, w, golden::tensor<float, 1>(s, c.at("bias")));
-    return call(x, w);
-  }, computed, rejected);
+  expect_like_framework(
+      s, c, "onnxruntime",
+      [&] {
+        convt::onnx::ConvTranspose<N> node;
+        node.auto_pad = c.at("auto_pad");
+        node.strides = golden::ints(c.at("strides"));
+        node.kernel_shape = golden::ints(c.at("kernel_shape"));
+        node.dilations = golden::ints(c.at("dilations"));
+        node.group = std::stoll(c.at("group"));
+        for (auto [field, target] : {std::pair<const char*, std::vector<index_t>*>{"pads", &node.pads},
+                                     {"output_padding", &node.output_padding},
+                                     {"output_shape", &node.output_shape}}) {
+          if (c.at(field) != "none") *target = golden::ints(c.at(field));
+        }
+        const auto x = golden::tensor<float, N + 2>(s, c.at("lhs"));
+        const auto w = golden::tensor<float, N + 2>(s, c.at("rhs"));
+        const bool bias = c.has("bias");
+        const auto call = convt::onnx::conv_transpose<N>(node, x.shape(), w.shape(), bias);
+        if (bias) return call(x, w, golden::tensor<float, 1>(s, c.at("bias")));
+        return call(x, w);
+      },
+      computed, rejected);
 }
 
 TEST(Frameworks, OnnxRuntime) {
@@ -291,8 +308,10 @@ TEST(Frameworks, OnnxRuntime) {
     }
   }
   golden::report(s, "onnxruntime", computed, rejected);
-  std::printf("onnxruntime: %d cases where ONNX's reference implementation gives other values (convt follows "
-              "onnxruntime)\n", reference_differs);
+  std::printf(
+      "onnxruntime: %d cases where ONNX's reference implementation gives other values (convt follows "
+      "onnxruntime)\n",
+      reference_differs);
   EXPECT_GE(computed, 150);
 }
 
@@ -301,23 +320,26 @@ TEST(Frameworks, OnnxRuntime) {
 
 template <std::size_t N>
 void run_pytorch(const Suite& s, const Case& c, int& computed, int& rejected) {
-  expect_like_framework(s, c, "PyTorch", [&] {
-    convt::pytorch::ConvTranspose<N> layer;
-    layer.in_channels = std::stoll(c.at("in_channels"));
-    layer.out_channels = std::stoll(c.at("out_channels"));
-    layer.kernel_size = golden::fixed<N>(golden::ints(c.at("kernel_size")));
-    layer.stride = golden::fixed<N>(golden::ints(c.at("stride")));
-    layer.padding = golden::fixed<N>(golden::ints(c.at("padding")));
-    layer.output_padding = golden::fixed<N>(golden::ints(c.at("output_padding")));
-    layer.groups = std::stoll(c.at("groups"));
-    layer.bias = c.at("bias") == "1";
-    layer.dilation = golden::fixed<N>(golden::ints(c.at("dilation")));
-    const auto call = convt::pytorch::conv_transpose<N>(layer);
-    const auto x = golden::tensor<double, N + 2>(s, c.at("lhs"));
-    const auto w = golden::tensor<double, N + 2>(s, c.at("weight"));
-    if (layer.bias) return call(x, w, golden::tensor<double, 1>(s, c.at("bias_values")));
-    return call(x, w);
-  }, computed, rejected);
+  expect_like_framework(
+      s, c, "PyTorch",
+      [&] {
+        convt::pytorch::ConvTranspose<N> layer;
+        layer.in_channels = std::stoll(c.at("in_channels"));
+        layer.out_channels = std::stoll(c.at("out_channels"));
+        layer.kernel_size = golden::fixed<N>(golden::ints(c.at("kernel_size")));
+        layer.stride = golden::fixed<N>(golden::ints(c.at("stride")));
+        layer.padding = golden::fixed<N>(golden::ints(c.at("padding")));
+        layer.output_padding = golden::fixed<N>(golden::ints(c.at("output_padding")));
+        layer.groups = std::stoll(c.at("groups"));
+        layer.bias = c.at("bias") == "1";
+        layer.dilation = golden::fixed<N>(golden::ints(c.at("dilation")));
+        const auto call = convt::pytorch::conv_transpose<N>(layer);
+        const auto x = golden::tensor<double, N + 2>(s, c.at("lhs"));
+        const auto w = golden::tensor<double, N + 2>(s, c.at("weight"));
+        if (layer.bias) return call(x, w, golden::tensor<double, 1>(s, c.at("bias_values")));
+        return call(x, w);
+      },
+      computed, rejected);
 }
 
 TEST(Frameworks, PyTorch) {

@@ -6,11 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
-#include <stdexcept>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -131,8 +131,9 @@ TEST(Golden, PyTorchConvTranspose) {
   for (const auto& c : cases) {
     grouped += c.groups > 1;
     for (Mapping m : {Mapping::ExplicitPads, Mapping::ConsistentPadding, Mapping::Translator}) {
-      SCOPED_TRACE(c.name + (m == Mapping::ExplicitPads ? " (explicit pads)"
-                             : m == Mapping::ConsistentPadding ? " (use_consistent_padding)" : " (pytorch translator)"));
+      SCOPED_TRACE(c.name + (m == Mapping::ExplicitPads        ? " (explicit pads)"
+                             : m == Mapping::ConsistentPadding ? " (use_consistent_padding)"
+                                                               : " (pytorch translator)"));
       if (c.nsp == 1) run_case<3>(c, m);
       if (c.nsp == 2) run_case<4>(c, m);
       if (c.nsp == 3) run_case<5>(c, m);

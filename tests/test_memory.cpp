@@ -45,10 +45,11 @@ TEST(Memory, FourGiBOutputStaysWithinInputsOutputWorkspaceAndKernel) {
   ASSERT_EQ(output, std::size_t{4} << 30);
   const std::size_t allowed = baseline + inputs + output + opt.workspace_bytes + plan.packed_kernel_bytes() +
                               (std::size_t{8} << 20);  // allocator and bookkeeping slack
-  std::printf("peak RSS %.1f MiB, allowed %.1f MiB (inputs %.1f, output %.1f, workspace cap %.1f, plan workspace %.3f)\n",
-              static_cast<double>(peak) / (1 << 20), static_cast<double>(allowed) / (1 << 20),
-              static_cast<double>(inputs) / (1 << 20), static_cast<double>(output) / (1 << 20),
-              static_cast<double>(opt.workspace_bytes) / (1 << 20), static_cast<double>(plan.workspace_bytes()) / (1 << 20));
+  std::printf(
+      "peak RSS %.1f MiB, allowed %.1f MiB (inputs %.1f, output %.1f, workspace cap %.1f, plan workspace %.3f)\n",
+      static_cast<double>(peak) / (1 << 20), static_cast<double>(allowed) / (1 << 20),
+      static_cast<double>(inputs) / (1 << 20), static_cast<double>(output) / (1 << 20),
+      static_cast<double>(opt.workspace_bytes) / (1 << 20), static_cast<double>(plan.workspace_bytes()) / (1 << 20));
   EXPECT_LE(plan.workspace_bytes(), opt.workspace_bytes);
   EXPECT_LE(peak, allowed);
   // Spot-check one value from the definition: JAX's SAME for k3 s2 pads

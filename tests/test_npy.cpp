@@ -86,7 +86,8 @@ TEST(Npy, ReadsEveryEncodingNumpyWrites) {
 
 TEST(Npy, ClearErrorsNamingTheFile) {
   const std::string f32 = fixtures() + "/f32_nhwc_same_out.npy";
-  expect_error([&] { convt::npy::load<double, 4>(f32); }, {"f32_nhwc_same_out.npy", "dtype float32", "float64 was requested"});
+  expect_error([&] { convt::npy::load<double, 4>(f32); },
+               {"f32_nhwc_same_out.npy", "dtype float32", "float64 was requested"});
   expect_error([&] { convt::npy::load<float, 3>(f32); }, {"f32_nhwc_same_out.npy", "rank 4", "rank 3 was requested"});
   expect_error([&] { convt::npy::read(fixtures() + "/no-such-file.npy"); }, {"no-such-file.npy", "cannot open"});
   expect_error([&] { convt::npy::read(fixtures() + "/bad_magic.npy"); }, {"bad_magic.npy", "not a .npy file"});
@@ -105,15 +106,19 @@ TEST(Npy, ClearErrorsNamingTheFile) {
     file += header;
     return std::vector<unsigned char>(file.begin(), file.end());
   };
-  expect_error([&] {
-    convt::npy::parse(file_with_header("{'descr': '<f4', 'fortran_order': False, "
-                                       "'shape': (4611686018427387904, 4611686018427387904), }"),
-                      "huge.npy");
-  }, {"huge.npy", "shape too large"});
-  expect_error([&] {
-    convt::npy::parse(file_with_header("{'descr': '<f8', 'fortran_order': True, 'shape': (1000000, 1000000), }"),
-                      "big.npy");
-  }, {"big.npy", "data size mismatch", "8000000000000 bytes"});
+  expect_error(
+      [&] {
+        convt::npy::parse(file_with_header("{'descr': '<f4', 'fortran_order': False, "
+                                           "'shape': (4611686018427387904, 4611686018427387904), }"),
+                          "huge.npy");
+      },
+      {"huge.npy", "shape too large"});
+  expect_error(
+      [&] {
+        convt::npy::parse(file_with_header("{'descr': '<f8', 'fortran_order': True, 'shape': (1000000, 1000000), }"),
+                          "big.npy");
+      },
+      {"big.npy", "data size mismatch", "8000000000000 bytes"});
 }
 
 }  // namespace

@@ -52,8 +52,8 @@ void packs_like_eigen() {
         for (index_t col0 : {index_t{0}, index_t{3}, P, channels - 1, channels + 1})
           for (index_t kc : {index_t{1}, P - 1, P, P + 1, 2 * P + 5, depth}) {
             if (rows > most_rows || col0 + kc > depth || kc <= 0) continue;
-            SCOPED_TRACE(::testing::Message() << "C " << channels << " taps " << taps << " rows " << rows
-                                              << " col0 " << col0 << " kc " << kc);
+            SCOPED_TRACE(::testing::Message() << "C " << channels << " taps " << taps << " rows " << rows << " col0 "
+                                              << col0 << " kc " << kc);
             // The gathered tile Eigen's packing would read: row-major [rows x depth].
             std::vector<Acc> tile(static_cast<std::size_t>(std::max<index_t>(1, rows * depth)));
             for (index_t r = 0; r < rows; ++r)

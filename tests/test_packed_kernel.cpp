@@ -30,10 +30,12 @@ TEST(PackedKernel, OneCopyServesManyInputLengths) {
     EXPECT_EQ(plan.packed_kernel_bytes(), bytes);  // shared, not copied
     EXPECT_EQ(plan.output_shape(), (std::array<index_t, 3>{1, 6, 8 * frames}));
     EXPECT_EQ(kernel.output_shape({1, 8, frames}), plan.output_shape());
-    const auto x = testutil::random_values<float>(static_cast<std::size_t>(8 * frames), static_cast<std::uint32_t>(frames));
+    const auto x =
+        testutil::random_values<float>(static_cast<std::size_t>(8 * frames), static_cast<std::uint32_t>(frames));
     const std::vector<float> w2 = testutil::random_values<float>(8 * 6 * 16, 1);
     const convt::TensorView<const float, 3> lhs(x.data(), {1, 8, frames});
-    const auto want = convt::conv_transpose(lhs, convt::TensorView<const float, 3>(w2.data(), {8, 6, 16}), {8}, pad, opt);
+    const auto want =
+        convt::conv_transpose(lhs, convt::TensorView<const float, 3>(w2.data(), {8, 6, 16}), {8}, pad, opt);
     const auto got = plan(lhs);
     ASSERT_EQ(0, std::memcmp(got.data(), want.data(), sizeof(float) * static_cast<std::size_t>(want.size())))
         << frames << " frames";
@@ -130,13 +132,20 @@ TEST(PackedKernel, Errors) {
   std::vector<float> w(3 * 3 * 4 * 6, 1.0f);
   const convt::TensorView<const float, 4> rhs(w.data(), {3, 3, 4, 6});  // HWIO: I = 4
   const auto kernel = convt::make_kernel(rhs, {2, 2}, convt::Padding::same());
-  expect_error([&] { kernel.plan({1, 5, 5, 3}); }, {"feature mismatch", "lhs axis 'C'", "has 3", "rhs axis 'I'", "has 4"});
+  expect_error(
+      [&] {
+        kernel.plan({1, 5, 5, 3});
+      },
+      {"feature mismatch", "lhs axis 'C'", "has 3", "rhs axis 'I'", "has 4"});
   expect_error([&] { convt::make_kernel(rhs, {2, 0}, convt::Padding::same()); }, {"strides[1] = 0"});
   convt::ConvTransposeOptions<2> opt;
   opt.transpose_kernel = true;
   opt.feature_group_count = 4;  // 'O' (6 input features after the swap) is not a multiple of 4
-  expect_error([&] { convt::make_kernel(rhs, {2, 2}, convt::Padding::same(), opt); },
-               {"rhs axis 'O'", "has 6", "transpose_kernel", "feature_group_count = 4 does not divide"});
+  expect_error(
+      [&] {
+        convt::make_kernel(rhs, {2, 2}, convt::Padding::same(), opt);
+      },
+      {"rhs axis 'O'", "has 6", "transpose_kernel", "feature_group_count = 4 does not divide"});
   // Padding that crops more than a small input has: an error for that
   // shape, not for the kernel.
   const auto cropping = convt::make_kernel(rhs, {1, 1}, convt::Padding::explicit_pads({{-3, -2}, {0, 0}}));

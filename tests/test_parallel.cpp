@@ -111,8 +111,11 @@ TEST(Parallel, ConcurrentRunsOnOnePlan) {
   for (int i = 0; i < 6; ++i) {
     pool.emplace_back([&, i] {
       for (int rep = 0; rep < 5; ++rep) {
-        auto t = plan(convt::TensorView<const float, 4>(inputs[static_cast<std::size_t>(i)].data(), plan.input_shape()));
-        if (std::memcmp(t.data(), expected[static_cast<std::size_t>(i)].data(), sizeof(float) * static_cast<std::size_t>(t.size())) != 0) return;
+        auto t =
+            plan(convt::TensorView<const float, 4>(inputs[static_cast<std::size_t>(i)].data(), plan.input_shape()));
+        if (std::memcmp(t.data(), expected[static_cast<std::size_t>(i)].data(),
+                        sizeof(float) * static_cast<std::size_t>(t.size())) != 0)
+          return;
       }
       ok[static_cast<std::size_t>(i)] = 1;
     });
@@ -168,7 +171,10 @@ namespace {
 // where phases fall into two shift patterns per dimension); wide outputs
 // split a group into chunks of at most 256 columns.
 TEST(Parallel, GroupedPhasesMatchReferenceAndAreBitwiseStable) {
-  struct Case { std::int64_t k, s, o; const char* pad; };
+  struct Case {
+    std::int64_t k, s, o;
+    const char* pad;
+  };
   for (const Case& cs : {Case{2, 2, 5, "VALID"}, Case{6, 3, 4, "SAME"}, Case{8, 4, 3, "SAME"}, Case{4, 2, 100, "SAME"},
                          Case{3, 3, 130, "VALID"}, Case{6, 2, 7, "VALID"}}) {
     ref::Problem p;
@@ -189,7 +195,8 @@ TEST(Parallel, GroupedPhasesMatchReferenceAndAreBitwiseStable) {
     // Bitwise: random (inexact) values, every thread count and cap.
     std::mt19937 gen(static_cast<std::uint32_t>(cs.o));
     std::uniform_real_distribution<float> dist(-1, 1);
-    std::vector<float> x(static_cast<std::size_t>(ref::product(p.lhs_shape))), w(static_cast<std::size_t>(ref::product(p.rhs_shape)));
+    std::vector<float> x(static_cast<std::size_t>(ref::product(p.lhs_shape))),
+        w(static_cast<std::size_t>(ref::product(p.rhs_shape)));
     for (auto& v : x) v = dist(gen);
     for (auto& v : w) v = dist(gen);
     const convt::TensorView<const float, 4> lhs(x.data(), testutil::to_array<4>(p.lhs_shape));
@@ -217,9 +224,12 @@ namespace {
 // read in place as a column-major matrix when k = s without padding (one
 // batch, or batch folded into positions as in "CNHW").
 TEST(Parallel, ChannelMajorInputsInPlaceAndGathered) {
-  struct L { const char *l, *o; std::int64_t n; };
-  for (const L& lay : {L{"NCHW", "NCHW", 1}, L{"NCHW", "NHWC", 3}, L{"CNHW", "NCHW", 3}, L{"CHWN", "CNHW", 1},
-                       L{"NCHW", "NCHW", 2}})
+  struct L {
+    const char *l, *o;
+    std::int64_t n;
+  };
+  for (const L& lay :
+       {L{"NCHW", "NCHW", 1}, L{"NCHW", "NHWC", 3}, L{"CNHW", "NCHW", 3}, L{"CHWN", "CNHW", 1}, L{"NCHW", "NCHW", 2}})
     for (std::int64_t k : {2, 3})
       for (int threads : {1, 2}) {
         ref::Problem p;
@@ -254,7 +264,11 @@ namespace {
 // input read through a channel-strided view, which takes the gathering path.
 template <class T>
 void indirect_packing(std::int64_t channels, std::int64_t groups) {
-  struct Case { std::int64_t k, s, d; const char* pad; std::int64_t lo, hi; };
+  struct Case {
+    std::int64_t k, s, d;
+    const char* pad;
+    std::int64_t lo, hi;
+  };
   for (const Case& c : {Case{3, 1, 1, "SAME", 0, 0}, Case{4, 2, 1, "SAME", 0, 0}, Case{5, 3, 1, "EXPLICIT", -1, 4},
                         Case{3, 2, 2, "SAME", 0, 0}, Case{7, 1, 1, "EXPLICIT", 6, 6}})
     for (int threads : {1, 2, 3})

@@ -14,7 +14,8 @@ TEST(Plan, RunsManyTimesAndOwnsItsKernel) {
   EXPECT_EQ(plan.output_shape(), (std::array<convt::index_t, 4>{2, 14, 18, 5}));
   EXPECT_EQ(plan.input_shape(), in_shape);
   EXPECT_GT(plan.packed_kernel_bytes(), 0u);
-  EXPECT_EQ(plan.padding()[0], (std::pair<convt::index_t, convt::index_t>{2, 2}));  // JAX SAME, k4 s2: ceil(4 / 2) each side
+  EXPECT_EQ(plan.padding()[0],
+            (std::pair<convt::index_t, convt::index_t>{2, 2}));  // JAX SAME, k4 s2: ceil(4 / 2) each side
   std::vector<std::vector<float>> expected;
   std::vector<std::vector<float>> inputs;
   for (std::uint32_t i = 0; i < 3; ++i) {

@@ -41,8 +41,8 @@ TEST(Semantics, JaxGrid2D) {
       for (const char* pad : {"SAME", "VALID"})
         for (int d : {1, 2})
           for (bool tk : {false, true}) {
-            auto p = make({2, 5, 6, 3}, {k, k - 1, tk ? 2 : 3, tk ? 3 : 2}, "NHWC", "HWIO", "NHWC", {s, s + 1 > 3 ? 1 : s + 1},
-                          pad, {d, 1}, tk);
+            auto p = make({2, 5, 6, 3}, {k, k - 1, tk ? 2 : 3, tk ? 3 : 2}, "NHWC", "HWIO", "NHWC",
+                          {s, s + 1 > 3 ? 1 : s + 1}, pad, {d, 1}, tk);
             check<4, float>(p);
           }
 }
@@ -58,7 +58,7 @@ TEST(Semantics, ThreeD) {
 }
 
 TEST(Semantics, ExplicitPaddingIncludingNegative) {
-  const std::vector<std::pair<std::int64_t, std::int64_t>> pairs = {{0, 0},  {1, 2},  {3, 0},  {-1, 0},
+  const std::vector<std::pair<std::int64_t, std::int64_t>> pairs = {{0, 0},  {1, 2},   {3, 0}, {-1, 0},
                                                                     {0, -2}, {-2, -3}, {5, 4}, {-4, 6}};
   for (auto [lo, hi] : pairs)
     for (int s : {1, 2, 3, 4})
@@ -97,10 +97,12 @@ TEST(Semantics, ConsistentPaddingKeepsStrings) {
 }
 
 TEST(Semantics, Layouts) {
-  struct L { const char *l, *r, *o; };
-  const std::vector<L> layouts = {
-      {"NCHW", "OIHW", "NCHW"}, {"NHWC", "OIHW", "NCHW"}, {"NCHW", "HWIO", "NHWC"}, {"NHWC", "IOHW", "NHWC"},
-      {"CWNH", "WHOI", "HNCW"}, {"WNCH", "IHWO", "CHWN"}, {"NCWH", "OIWH", "NCWH"}, {"HCNW", "HIWO", "WHCN"}};
+  struct L {
+    const char *l, *r, *o;
+  };
+  const std::vector<L> layouts = {{"NCHW", "OIHW", "NCHW"}, {"NHWC", "OIHW", "NCHW"}, {"NCHW", "HWIO", "NHWC"},
+                                  {"NHWC", "IOHW", "NHWC"}, {"CWNH", "WHOI", "HNCW"}, {"WNCH", "IHWO", "CHWN"},
+                                  {"NCWH", "OIWH", "NCWH"}, {"HCNW", "HIWO", "WHCN"}};
   for (const auto& lay : layouts)
     for (bool tk : {false, true})
       for (int s : {1, 2, 3}) {
@@ -135,8 +137,8 @@ TEST(Semantics, Rank2IsMatmul) {
 }
 
 TEST(Semantics, Rank6FourSpatialDims) {
-  auto p = make({1, 2, 3, 2, 2, 3}, {2, 2, 1, 2, 3, 2}, "NCHWDT", "OIHWDT", "NCHWDT", {2, 1, 2, 3}, "SAME",
-                {1, 2, 1, 1});
+  auto p =
+      make({1, 2, 3, 2, 2, 3}, {2, 2, 1, 2, 3, 2}, "NCHWDT", "OIHWDT", "NCHWDT", {2, 1, 2, 3}, "SAME", {1, 2, 1, 1});
   check<6, float>(p);
   p.transpose_kernel = true;
   p.rhs_shape = {2, 2, 1, 2, 3, 2};
@@ -147,8 +149,8 @@ TEST(Semantics, Rank6FourSpatialDims) {
 }
 
 TEST(Semantics, Rank7NeedsExplicitLayoutAndWorks) {
-  auto p = make({1, 2, 2, 1, 2, 2, 1}, {2, 2, 1, 1, 2, 2, 1}, "NCABDEF", "OIABDEF", "NCABDEF", {2, 1, 1, 2, 1},
-                "VALID");
+  auto p =
+      make({1, 2, 2, 1, 2, 2, 1}, {2, 2, 1, 1, 2, 2, 1}, "NCABDEF", "OIABDEF", "NCABDEF", {2, 1, 1, 2, 1}, "VALID");
   check<7, double>(p);
 }
 
@@ -201,8 +203,8 @@ TEST(Semantics, FeatureGroups) {
           for (int threads : {1, 3}) {
             convt::ConvTransposeOptions<2> opt;
             opt.num_threads = threads;
-            SCOPED_TRACE(::testing::Message() << "groups " << g.groups << " cg " << g.cg << " og " << g.og
-                                              << " threads " << threads);
+            SCOPED_TRACE(::testing::Message()
+                         << "groups " << g.groups << " cg " << g.cg << " og " << g.og << " threads " << threads);
             check<4, float>(p, opt);
             opt.workspace_bytes = 1;
             check<4, float>(p, opt, 2, true);

@@ -5,9 +5,9 @@
 // has created the default pool before the thread count is taken.
 #include <gtest/gtest.h>
 
+#include <dirent.h>
 #include <atomic>
 #include <cstring>
-#include <dirent.h>
 #include <thread>
 #include <vector>
 

@@ -54,22 +54,31 @@ TEST(Translate, PyTorchOutputSizeFormula) {
               const index_t want = (in - 1) * s - 2 * p + d * (k - 1) + op + 1;
               if (want <= 0) continue;
               const auto call = convt::pytorch::conv_transpose<1>({2, 4, {k}, {s}, {p}, {op}, 2, false, {d}});
-              const auto shape = convt::conv_transpose_shape<3>({1, 2, in}, {2, 2, k}, call.strides, call.padding,
-                                                                call.options);
-              ASSERT_EQ(shape, (std::array<index_t, 3>{1, 4, want})) << in << " " << k << " " << s << " " << d << " "
-                                                                      << p << " " << op;
+              const auto shape =
+                  convt::conv_transpose_shape<3>({1, 2, in}, {2, 2, k}, call.strides, call.padding, call.options);
+              ASSERT_EQ(shape, (std::array<index_t, 3>{1, 4, want}))
+                  << in << " " << k << " " << s << " " << d << " " << p << " " << op;
             }
 }
 
 TEST(Translate, PyTorchRejectsWhatPyTorchRejects) {
-  expect_error([] { convt::pytorch::conv_transpose<2>({4, 4, {3, 3}, {2, 2}, {1, 1}, {2, 0}}); },
-               {"PyTorch", "output padding must be smaller than either stride or dilation", "dimension 0"});
+  expect_error(
+      [] {
+        convt::pytorch::conv_transpose<2>({4, 4, {3, 3}, {2, 2}, {1, 1}, {2, 0}});
+      },
+      {"PyTorch", "output padding must be smaller than either stride or dilation", "dimension 0"});
   // output_padding may reach the dilation when that is larger than the stride.
   EXPECT_NO_THROW(convt::pytorch::conv_transpose<1>({4, 4, {3}, {1}, {0}, {1}, 1, true, {2}}));
-  expect_error([] { convt::pytorch::conv_transpose<1>({6, 4, {3}, {1}, {0}, {0}, 4}); },
-               {"in_channels = 6 must be divisible by groups = 4"});
-  expect_error([] { convt::pytorch::conv_transpose<1>({4, 6, {3}, {1}, {0}, {0}, 4}); },
-               {"out_channels = 6 must be divisible by groups = 4"});
+  expect_error(
+      [] {
+        convt::pytorch::conv_transpose<1>({6, 4, {3}, {1}, {0}, {0}, 4});
+      },
+      {"in_channels = 6 must be divisible by groups = 4"});
+  expect_error(
+      [] {
+        convt::pytorch::conv_transpose<1>({4, 6, {3}, {1}, {0}, {0}, 4});
+      },
+      {"out_channels = 6 must be divisible by groups = 4"});
   expect_error([] { convt::pytorch::conv_transpose<1>({4, 4, {3}, {0}}); }, {"stride[0] = 0"});
 }
 
@@ -86,7 +95,7 @@ TEST(Translate, TensorFlowSameAndValidEqualJaxPadding) {
       expect_same(same(x, f), convt::conv_transpose(x, f, {s, s}, convt::Padding::same(), jax));
       const index_t extra = std::max<index_t>(k - s, 0);
       const auto valid = convt::tensorflow::conv_transpose<2>({2, 5, 4, 3}, {k, k, 2, 3},
-                                                               {2, 5 * s + extra, 4 * s + extra, 2}, {s, s}, "VALID");
+                                                              {2, 5 * s + extra, 4 * s + extra, 2}, {s, s}, "VALID");
       expect_same(valid(x, f), convt::conv_transpose(x, f, {s, s}, convt::Padding::valid(), jax));
     }
   }
@@ -106,18 +115,25 @@ TEST(Translate, TensorFlowPaddingSplitAndOutputShapeRule) {
   expect_error([&] { pads(4, 3, 2, 9, "SAME"); }, {"TensorFlow conv1d_transpose (padding='SAME')", "[7, 8]"});
   expect_error([&] { pads(4, 3, 2, 6, "SAME"); }, {"ceil(output / stride) == input"});
   expect_error([&] { pads(4, 3, 2, 11, "VALID"); }, {"padding='VALID'", "[9, 10]"});
-  expect_error([] { convt::tensorflow::conv_transpose<2>({1, 4, 4, 3}, {3, 3, 2, 3}, {1, 8, 8, 2}, {2, 2}, "SAME", "NCWH"); },
-               {"data_format \"NCWH\"", "\"NHWC\" or \"NCHW\""});
-  expect_error([] { convt::tensorflow::conv_transpose<2>({1, 4, 4, 3}, {3, 3, 2, 5}, {1, 8, 8, 2}, {2, 2}); },
-               {"in_channels", "5", "3"});
+  expect_error(
+      [] {
+        convt::tensorflow::conv_transpose<2>({1, 4, 4, 3}, {3, 3, 2, 3}, {1, 8, 8, 2}, {2, 2}, "SAME", "NCWH");
+      },
+      {"data_format \"NCWH\"", "\"NHWC\" or \"NCHW\""});
+  expect_error(
+      [] {
+        convt::tensorflow::conv_transpose<2>({1, 4, 4, 3}, {3, 3, 2, 5}, {1, 8, 8, 2}, {2, 2});
+      },
+      {"in_channels", "5", "3"});
 }
 
 TEST(Translate, TensorFlowNchwEqualsPyTorch) {
   // TF SAME with k = 4, s = 2 pads the forward side (1, 1): PyTorch padding=1.
-  const auto x = integers<double, 4>({1, 3, 4, 5}, 3);   // NCHW
-  const auto w = integers<double, 4>({3, 2, 4, 4}, 4);   // torch (in, out, kh, kw)
+  const auto x = integers<double, 4>({1, 3, 4, 5}, 3);  // NCHW
+  const auto w = integers<double, 4>({3, 2, 4, 4}, 4);  // torch (in, out, kh, kw)
   const auto torch = convt::pytorch::conv_transpose<2>({3, 2, {4, 4}, {2, 2}, {1, 1}, {0, 0}, 1, false});
-  const auto tf = convt::tensorflow::conv_transpose<2>({1, 3, 4, 5}, {4, 4, 2, 3}, {1, 2, 8, 10}, {2, 2}, "SAME", "NCHW");
+  const auto tf =
+      convt::tensorflow::conv_transpose<2>({1, 3, 4, 5}, {4, 4, 2, 3}, {1, 2, 8, 10}, {2, 2}, "SAME", "NCHW");
   expect_same(tf(x, torch_to_tf(w)), torch(x, w));
 }
 
@@ -130,16 +146,19 @@ TEST(Translate, KerasOutputLengthAndRules) {
   EXPECT_EQ(deconv_output_length(5, 3, "same", 0, 2, 2), 9);  // dilated kernel 5, pad 2
   EXPECT_EQ(deconv_output_length(5, 4, "valid", 1, 2, 1), 13);
   convt::keras::ConvTranspose<2> layer{2, {3, 3}, {2, 2}, "same", std::array<index_t, 2>{2, 0}};
-  expect_error([&] { convt::keras::conv_transpose<2>(layer, {1, 5, 5, 3}); },
-               {"Keras", "`output_padding` must be strictly less than `strides`", "dimension 0"});
+  expect_error(
+      [&] {
+        convt::keras::conv_transpose<2>(layer, {1, 5, 5, 3});
+      },
+      {"Keras", "`output_padding` must be strictly less than `strides`", "dimension 0"});
   layer.output_padding = std::nullopt;
   layer.data_format = "channels_middle";
   expect_error([&] { convt::keras::conv_transpose<2>(layer, {1, 5, 5, 3}); }, {"channels_last", "channels_first"});
 }
 
 TEST(Translate, KerasEqualsJaxAndPyTorchWhereTheyCoincide) {
-  const auto x = integers<double, 4>({2, 5, 4, 3}, 5);   // NHWC
-  const auto f = integers<double, 4>({3, 3, 2, 3}, 6);   // (kh, kw, filters, in)
+  const auto x = integers<double, 4>({2, 5, 4, 3}, 5);  // NHWC
+  const auto f = integers<double, 4>({3, 3, 2, 3}, 6);  // (kh, kw, filters, in)
   convt::ConvTransposeOptions<2> jax;
   jax.transpose_kernel = true;
   for (const char* mode : {"same", "valid"}) {
@@ -154,7 +173,8 @@ TEST(Translate, KerasEqualsJaxAndPyTorchWhereTheyCoincide) {
   const auto xc = integers<double, 4>({1, 3, 4, 5}, 7);
   const auto w = integers<double, 4>({3, 2, 3, 3}, 8);
   const auto keras = convt::keras::conv_transpose<2>(
-      {2, {3, 3}, {2, 2}, "same", std::array<index_t, 2>{0, 0}, "channels_first", {1, 1}, "linear", false}, {1, 3, 4, 5});
+      {2, {3, 3}, {2, 2}, "same", std::array<index_t, 2>{0, 0}, "channels_first", {1, 1}, "linear", false},
+      {1, 3, 4, 5});
   const auto torch = convt::pytorch::conv_transpose<2>({3, 2, {3, 3}, {2, 2}, {1, 1}, {0, 0}, 1, false});
   expect_same(keras(xc, torch_to_tf(w)), torch(xc, w));
 }
@@ -164,9 +184,9 @@ TEST(Translate, KerasOutputPaddingIsNotPyTorchs) {
   // padding of the longer output, so the extra element lands at the start
   // where PyTorch (padding 1, output_padding 1) puts it at the end: the
   // results are the same sequence shifted by one.
-  const auto x = integers<double, 3>({1, 2, 4}, 11);   // NCW
-  const auto w = integers<double, 3>({2, 3, 3}, 12);   // torch (in, out, k)
-  convt::Tensor<double, 3> f({3, 3, 2});               // keras (k, filters, in)
+  const auto x = integers<double, 3>({1, 2, 4}, 11);  // NCW
+  const auto w = integers<double, 3>({2, 3, 3}, 12);  // torch (in, out, k)
+  convt::Tensor<double, 3> f({3, 3, 2});              // keras (k, filters, in)
   for (index_t i = 0; i < 2; ++i)
     for (index_t o = 0; o < 3; ++o)
       for (index_t k = 0; k < 3; ++k) f(k, o, i) = w(i, o, k);
@@ -259,8 +279,11 @@ TEST(Translate, OutputShapeRoundTrip) {
             }
           }
   }
-  expect_error([] { convt::padding_for_output_shape<2>({4, 4}, {3, 3}, {2, 0}, {8, 8}); },
-               {"padding_for_output_shape", "dimension 1", "stride 0"});
+  expect_error(
+      [] {
+        convt::padding_for_output_shape<2>({4, 4}, {3, 3}, {2, 0}, {8, 8});
+      },
+      {"padding_for_output_shape", "dimension 1", "stride 0"});
 }
 
 // Defects found by cross-checking with the frameworks (each test fails on
@@ -289,11 +312,17 @@ TEST(Translate, PyTorchRejectsOutputsTooSmall) {
 
 TEST(Translate, KerasRejectsStridesWithDilation) {
   // Keras raises whenever any stride > 1 and any dilation > 1.
-  expect_error([] { convt::keras::conv_transpose<1>({6, {3}, {2}, "same", std::nullopt, "channels_first", {3}}, {1, 2, 5}); },
-               {"Keras Conv1DTranspose", "`strides > 1` not supported in conjunction with `dilation_rate > 1`"});
-  expect_error([] { convt::keras::conv_transpose<2>({6, {3, 3}, {2, 1}, "valid", std::nullopt, "channels_last", {1, 2}},
-                                                    {1, 5, 5, 2}); },
-               {"`strides > 1` not supported"});
+  expect_error(
+      [] {
+        convt::keras::conv_transpose<1>({6, {3}, {2}, "same", std::nullopt, "channels_first", {3}}, {1, 2, 5});
+      },
+      {"Keras Conv1DTranspose", "`strides > 1` not supported in conjunction with `dilation_rate > 1`"});
+  expect_error(
+      [] {
+        convt::keras::conv_transpose<2>({6, {3, 3}, {2, 1}, "valid", std::nullopt, "channels_last", {1, 2}},
+                                        {1, 5, 5, 2});
+      },
+      {"`strides > 1` not supported"});
 }
 
 TEST(Translate, OnnxOutputShapePastTheFullOutput) {
@@ -318,22 +347,37 @@ TEST(Translate, WeightsAreCheckedAgainstTheLayer) {
   // PyTorch layer with out_channels 32 given a (64, 16, 4, 4) weight.
   const auto call = convt::pytorch::conv_transpose<2>({64, 32, {4, 4}, {2, 2}, {1, 1}, {0, 0}, 1, false});
   const convt::Tensor<float, 4> x({1, 64, 5, 5});
-  expect_error([&] { call(x, convt::Tensor<float, 4>({64, 16, 4, 4})); },
-               {"PyTorch ConvTranspose2d", "weight shape (64, 16, 4, 4)", "dimension 1 (out_channels / groups) is 16",
-                "needs 32"});
+  expect_error(
+      [&] {
+        call(x, convt::Tensor<float, 4>({64, 16, 4, 4}));
+      },
+      {"PyTorch ConvTranspose2d", "weight shape (64, 16, 4, 4)", "dimension 1 (out_channels / groups) is 16",
+       "needs 32"});
   // Declared kernel 4, weight 3x3.
-  expect_error([&] { call(x, convt::Tensor<float, 4>({64, 32, 3, 3})); },
-               {"dimension 2 (kernel_size[0]) is 3", "needs 4"});
+  expect_error(
+      [&] {
+        call(x, convt::Tensor<float, 4>({64, 32, 3, 3}));
+      },
+      {"dimension 2 (kernel_size[0]) is 3", "needs 4"});
   // Keras: kernel of another filters count; ONNX: W whose group split differs.
   const auto keras = convt::keras::conv_transpose<2>({8, {3, 3}, {2, 2}, "same"}, {1, 5, 5, 3});
-  expect_error([&] { keras(convt::Tensor<float, 4>({1, 5, 5, 3}), convt::Tensor<float, 4>({3, 3, 6, 3}),
-                           convt::Tensor<float, 1>({8})); },
-               {"Keras Conv2DTranspose", "kernel shape (3, 3, 6, 3)", "(filters) is 6", "needs 8"});
+  expect_error(
+      [&] {
+        keras(convt::Tensor<float, 4>({1, 5, 5, 3}), convt::Tensor<float, 4>({3, 3, 6, 3}),
+              convt::Tensor<float, 1>({8}));
+      },
+      {"Keras Conv2DTranspose", "kernel shape (3, 3, 6, 3)", "(filters) is 6", "needs 8"});
   // A bias where the layer has none, none where it has one.
-  expect_error([&] { call(x, convt::Tensor<float, 4>({64, 32, 4, 4}), convt::Tensor<float, 1>({32})); },
-               {"a bias was passed but the layer has none"});
-  expect_error([&] { keras(convt::Tensor<float, 4>({1, 5, 5, 3}), convt::Tensor<float, 4>({3, 3, 8, 3})); },
-               {"the layer has a bias", "pass it"});
+  expect_error(
+      [&] {
+        call(x, convt::Tensor<float, 4>({64, 32, 4, 4}), convt::Tensor<float, 1>({32}));
+      },
+      {"a bias was passed but the layer has none"});
+  expect_error(
+      [&] {
+        keras(convt::Tensor<float, 4>({1, 5, 5, 3}), convt::Tensor<float, 4>({3, 3, 8, 3}));
+      },
+      {"the layer has a bias", "pass it"});
 }
 
 TEST(Translate, ErrorsSpeakTheFrameworksTerms) {
@@ -345,7 +389,8 @@ TEST(Translate, ErrorsSpeakTheFrameworksTerms) {
     ADD_FAILURE() << "no error";
   } catch (const convt::Error& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("PyTorch ConvTranspose2d: input has 16 channels (dimension 1 of (N, C, H, W)"), std::string::npos)
+    EXPECT_NE(msg.find("PyTorch ConvTranspose2d: input has 16 channels (dimension 1 of (N, C, H, W)"),
+              std::string::npos)
         << msg;
     EXPECT_NE(msg.find("in_channels = 3"), std::string::npos) << msg;
     EXPECT_EQ(msg.find("lhs axis"), std::string::npos) << msg;
@@ -379,9 +424,11 @@ TEST(Translate, BiasAndActivationInOneCall) {
   for (index_t i = 0; i < keras.size(); ++i) {
     EXPECT_EQ(keras.data()[i], std::max(0.0, keras_plain.data()[i] + b(i % 2)));
   }
-  expect_error([] { convt::keras::conv_transpose<1>({2, {3}, {1}, "same", std::nullopt, "channels_last", {1}, "elu"},
-                                                    {1, 4, 3}); },
-               {"activation 'elu' is not one convt fuses"});
+  expect_error(
+      [] {
+        convt::keras::conv_transpose<1>({2, {3}, {1}, "same", std::nullopt, "channels_last", {1}, "elu"}, {1, 4, 3});
+      },
+      {"activation 'elu' is not one convt fuses"});
 }
 
 }  // namespace

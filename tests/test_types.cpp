@@ -86,7 +86,8 @@ TEST(Precision, HighestAccumulatesInDouble) {
   p.strides = {1, 1};
   std::mt19937 gen(5);
   std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> x(static_cast<std::size_t>(ref::product(p.lhs_shape))), w(static_cast<std::size_t>(ref::product(p.rhs_shape)));
+  std::vector<float> x(static_cast<std::size_t>(ref::product(p.lhs_shape))),
+      w(static_cast<std::size_t>(ref::product(p.rhs_shape)));
   for (auto& v : x) v = dist(gen);
   for (auto& v : w) v = dist(gen);
   std::vector<double> xd(x.begin(), x.end()), wd(w.begin(), w.end());
@@ -152,7 +153,8 @@ void extremes(std::int64_t c, std::int64_t k, std::uint32_t seed, std::int64_t s
   p.strides = {stride};
   p.padding = "SAME";
   std::mt19937 gen(seed);
-  std::vector<In> x(static_cast<std::size_t>(ref::product(p.lhs_shape))), w(static_cast<std::size_t>(ref::product(p.rhs_shape)));
+  std::vector<In> x(static_cast<std::size_t>(ref::product(p.lhs_shape))),
+      w(static_cast<std::size_t>(ref::product(p.rhs_shape)));
   // Extreme values: the largest magnitudes and random ones.
   for (auto& v : x) v = (gen() % 2) ? std::numeric_limits<In>::min() : static_cast<In>(gen());
   for (auto& v : w) v = (gen() % 2) ? std::numeric_limits<In>::min() : static_cast<In>(gen());
@@ -160,9 +162,9 @@ void extremes(std::int64_t c, std::int64_t k, std::uint32_t seed, std::int64_t s
   for (std::size_t i = 0; i < x.size(); ++i) xr[i] = static_cast<std::uint64_t>(static_cast<std::int64_t>(x[i]));
   for (std::size_t i = 0; i < w.size(); ++i) wr[i] = static_cast<std::uint64_t>(static_cast<std::int64_t>(w[i]));
   const auto want = ref::conv_transpose<std::uint64_t>(p, xr, wr);
-  const auto got = convt::conv_transpose<Out>(convt::TensorView<const In, 3>(x.data(), {2, 5, c}),
-                                              convt::TensorView<const In, 3>(w.data(), {k, c, 3}), {stride},
-                                              convt::Padding::same());
+  const auto got =
+      convt::conv_transpose<Out>(convt::TensorView<const In, 3>(x.data(), {2, 5, c}),
+                                 convt::TensorView<const In, 3>(w.data(), {k, c, 3}), {stride}, convt::Padding::same());
   for (std::size_t i = 0; i < want.value.size(); ++i) {
     ASSERT_EQ(got.data()[i], static_cast<Out>(static_cast<std::make_unsigned_t<Out>>(want.value[i]))) << i;
   }
@@ -170,15 +172,15 @@ void extremes(std::int64_t c, std::int64_t k, std::uint32_t seed, std::int64_t s
 
 TEST(Types, IntegerAccumulatorEdges) {
   // Stride 1: every output reduces over C * k terms.
-  extremes<std::int8_t, std::int32_t>(256, 4, 1);   // depth 1024: float, exactly at 2^24
-  extremes<std::int8_t, std::int32_t>(257, 4, 2);   // depth 1028: double
+  extremes<std::int8_t, std::int32_t>(256, 4, 1);     // depth 1024: float, exactly at 2^24
+  extremes<std::int8_t, std::int32_t>(257, 4, 2);     // depth 1028: double
   extremes<std::int8_t, std::int32_t>(257, 8, 9, 2);  // stride 2: 4 taps per phase, depth 1028: double
-  extremes<std::int8_t, std::int8_t>(64, 4, 3);     // float, wrapped to int8
-  extremes<std::uint8_t, std::int16_t>(64, 4, 4);   // float (255^2 * 256 < 2^24), wrapped to int16
-  extremes<std::int16_t, std::int64_t>(16, 4, 5);   // double
-  extremes<std::int16_t, std::int16_t>(16, 4, 6);   // double, wrapped
-  extremes<std::int32_t, std::int64_t>(1, 1, 7);    // depth 1: int64
-  extremes<std::int64_t, std::int64_t>(3, 2, 8);    // uint64, modulo 2^64
+  extremes<std::int8_t, std::int8_t>(64, 4, 3);       // float, wrapped to int8
+  extremes<std::uint8_t, std::int16_t>(64, 4, 4);     // float (255^2 * 256 < 2^24), wrapped to int16
+  extremes<std::int16_t, std::int64_t>(16, 4, 5);     // double
+  extremes<std::int16_t, std::int16_t>(16, 4, 6);     // double, wrapped
+  extremes<std::int32_t, std::int64_t>(1, 1, 7);      // depth 1: int64
+  extremes<std::int64_t, std::int64_t>(3, 2, 8);      // uint64, modulo 2^64
 }
 
 TEST(Types, AccumulatorChoice) {
@@ -191,7 +193,8 @@ TEST(Types, AccumulatorChoice) {
   EXPECT_EQ((choose_accumulator<std::int8_t, std::int32_t>(convt::Precision::Default, 1024)), Accumulator::F32);
   EXPECT_EQ((choose_accumulator<std::int8_t, std::int32_t>(convt::Precision::Default, 1025)), Accumulator::F64);
   EXPECT_EQ((choose_accumulator<std::int16_t, std::int64_t>(convt::Precision::Default, 1 << 23)), Accumulator::F64);
-  EXPECT_EQ((choose_accumulator<std::int16_t, std::int64_t>(convt::Precision::Default, (1 << 23) + 1)), Accumulator::I64);
+  EXPECT_EQ((choose_accumulator<std::int16_t, std::int64_t>(convt::Precision::Default, (1 << 23) + 1)),
+            Accumulator::I64);
   EXPECT_EQ((choose_accumulator<std::int32_t, std::int64_t>(convt::Precision::Default, 1)), Accumulator::I64);
   EXPECT_EQ((choose_accumulator<std::int32_t, std::int32_t>(convt::Precision::Default, 2)), Accumulator::U64);
   EXPECT_EQ((choose_accumulator<std::complex<float>, std::complex<float>>(convt::Precision::Highest, 1)),

@@ -20,13 +20,34 @@
 
 namespace testutil {
 
-template <class T> struct RefValue { using type = double; };
-template <class T> struct RefValue<std::complex<T>> { using type = std::complex<double>; };
-template <> struct RefValue<std::int8_t> { using type = std::uint64_t; };
-template <> struct RefValue<std::int16_t> { using type = std::uint64_t; };
-template <> struct RefValue<std::int32_t> { using type = std::uint64_t; };
-template <> struct RefValue<std::int64_t> { using type = std::uint64_t; };
-template <> struct RefValue<std::uint8_t> { using type = std::uint64_t; };
+template <class T>
+struct RefValue {
+  using type = double;
+};
+template <class T>
+struct RefValue<std::complex<T>> {
+  using type = std::complex<double>;
+};
+template <>
+struct RefValue<std::int8_t> {
+  using type = std::uint64_t;
+};
+template <>
+struct RefValue<std::int16_t> {
+  using type = std::uint64_t;
+};
+template <>
+struct RefValue<std::int32_t> {
+  using type = std::uint64_t;
+};
+template <>
+struct RefValue<std::int64_t> {
+  using type = std::uint64_t;
+};
+template <>
+struct RefValue<std::uint8_t> {
+  using type = std::uint64_t;
+};
 
 template <class V, class T>
 V to_ref(const T& x) {
@@ -62,11 +83,16 @@ std::vector<T> random_values(std::size_t n, std::uint32_t seed) {
   return v;
 }
 
-template <class T> double unit_roundoff() {
-  if constexpr (std::is_same_v<T, Eigen::half>) return 1.0 / 2048;
-  else if constexpr (std::is_same_v<T, Eigen::bfloat16>) return 1.0 / 256;
-  else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, std::complex<float>>) return 1.0 / (1 << 24);
-  else return std::numeric_limits<double>::epsilon() / 2;
+template <class T>
+double unit_roundoff() {
+  if constexpr (std::is_same_v<T, Eigen::half>)
+    return 1.0 / 2048;
+  else if constexpr (std::is_same_v<T, Eigen::bfloat16>)
+    return 1.0 / 256;
+  else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, std::complex<float>>)
+    return 1.0 / (1 << 24);
+  else
+    return std::numeric_limits<double>::epsilon() / 2;
 }
 
 template <std::size_t N>
@@ -163,7 +189,8 @@ void check(const ref::Problem& p, convt::ConvTransposeOptions<Rank - 2> base = {
             to_array<Rank>(want.shape));
   // Reduction length C * prod(k): the rhs size over its output-feature extent.
   const ref::Resolved resolved = ref::resolve(p);
-  const std::int64_t terms = std::max<std::int64_t>(1, ref::product(p.rhs_shape) / std::max<std::int64_t>(1, resolved.O));
+  const std::int64_t terms =
+      std::max<std::int64_t>(1, ref::product(p.rhs_shape) / std::max<std::int64_t>(1, resolved.O));
 
   if (!strided) {
     const auto got = convt::conv_transpose<Out>(lhs, w, to_array<Rank - 2>(p.strides), pad, opt);

@@ -24,8 +24,7 @@ inline constexpr std::size_t kMinRank = 3;
 inline constexpr std::size_t kMaxRank = 5;
 
 template <std::size_t N>
-std::array<convt::index_t, N> to_array(const std::vector<convt::index_t>& v, const char* option,
-                                       std::size_t spatial) {
+std::array<convt::index_t, N> to_array(const std::vector<convt::index_t>& v, const char* option, std::size_t spatial) {
   if (v.size() != N) {
     throw UsageError(std::string(option) + ": " + std::to_string(v.size()) + " values given; the operands have " +
                      std::to_string(spatial) + " spatial dimension(s)");
@@ -80,7 +79,8 @@ npy::Array compute_ranked(const Request& r, const npy::Array& lhs, const npy::Ar
     // dtype and shape.
     options.accumulate = 1;
     y = npy::to_tensor<Out, Rank>(*r.accumulate_into, "--accumulate (the output file)");
-    const auto want = convt::conv_transpose_shape<Rank>(lhs_shape, rhs_shape, strides, parse_padding(r.padding), options);
+    const auto want =
+        convt::conv_transpose_shape<Rank>(lhs_shape, rhs_shape, strides, parse_padding(r.padding), options);
     if (y.shape() != want) {
       throw UsageError("--accumulate: the output file has shape " + convt::detail::format_seq(y.shape()) +
                        " but the result has shape " + convt::detail::format_seq(want));
@@ -116,11 +116,12 @@ npy::Array compute_preferred(npy::DType want, const Request& r, const npy::Array
     if constexpr (convt::detail::preferred_type_allowed<In, Out>()) {
       return compute_typed<In, Out>(r, lhs, rhs);
     } else {
-      throw UsageError(std::string("--preferred-element-type: ") + npy::info(want).name + " is not allowed for " +
-                       npy::info(npy::dtype_of<In>()).name +
-                       " operands (JAX's rule: not narrower than the input; integer -> integer of at least its width, not "
-                       "signed -> unsigned, or a float of at least its width; float -> float of at least its width; "
-                       "complex -> complex of at least its width)");
+      throw UsageError(
+          std::string("--preferred-element-type: ") + npy::info(want).name + " is not allowed for " +
+          npy::info(npy::dtype_of<In>()).name +
+          " operands (JAX's rule: not narrower than the input; integer -> integer of at least its width, not "
+          "signed -> unsigned, or a float of at least its width; float -> float of at least its width; "
+          "complex -> complex of at least its width)");
     }
   }
   if constexpr (sizeof...(Rest) > 0) {

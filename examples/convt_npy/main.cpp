@@ -11,8 +11,8 @@
 #include <exception>
 #include <string>
 
-#include "compute.hpp"
 #include <convt/npy.hpp>
+#include "compute.hpp"
 #include "request.hpp"
 
 namespace {
@@ -43,8 +43,9 @@ int fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"convt-npy: jax.lax.conv_transpose(lhs, rhs, strides, padding, ...) on .npy files.\n"
-               "The options are conv_transpose's keyword arguments, spelled as in JAX."};
+  CLI::App app{
+      "convt-npy: jax.lax.conv_transpose(lhs, rhs, strides, padding, ...) on .npy files.\n"
+      "The options are conv_transpose's keyword arguments, spelled as in JAX."};
   app.footer(
       "Example — jax.lax.conv_transpose(x, w, strides=(2, 2), padding='SAME') with x NHWC, w HWIO:\n"
       "  convt-npy x.npy w.npy -o y.npy --strides 2,2 --padding SAME\n"

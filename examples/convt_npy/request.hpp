@@ -109,7 +109,8 @@ inline convt::Precision parse_one_precision(const std::string& text) {
   if (u == "DEFAULT" || u == "FASTEST" || u == "BFLOAT16") return convt::Precision::Default;
   if (u == "HIGH" || u == "BFLOAT16_3X" || u == "TENSORFLOAT32") return convt::Precision::High;
   if (u == "HIGHEST" || u == "FLOAT32") return convt::Precision::Highest;
-  throw UsageError("--precision: '" + text + "' is not default, high or highest (or a JAX alias: fastest, bfloat16, "
+  throw UsageError("--precision: '" + text +
+                   "' is not default, high or highest (or a JAX alias: fastest, bfloat16, "
                    "bfloat16_3x, tensorfloat32, float32)");
 }
 
@@ -125,7 +126,8 @@ inline convt::PrecisionConfig parse_precision(const std::string& text) {
 inline convt::DimensionNumbers parse_dimension_numbers(const std::string& text) {
   const auto parts = split(text, ',');
   if (parts.size() != 3) {
-    throw UsageError("--dimension-numbers: '" + text + "' must be three layout strings lhs,rhs,out (e.g. NCHW,OIHW,NCHW)");
+    throw UsageError("--dimension-numbers: '" + text +
+                     "' must be three layout strings lhs,rhs,out (e.g. NCHW,OIHW,NCHW)");
   }
   return {parts[0], parts[1], parts[2]};
 }

@@ -26,9 +26,7 @@ namespace {
 using convt::index_t;
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 /// FCN's bilinear upsampling kernel for `factor`, HWIO with one 2-D filter on
 /// the diagonal (each colour channel is upsampled by itself).
@@ -51,11 +49,13 @@ demo::Image upsample(const demo::Image& img, index_t factor, int threads) {
   convt::ConvTransposeOptions<2> opt;
   opt.num_threads = threads;
   const auto t0 = Clock::now();
-  demo::Image up = convt::conv_transpose(img, bilinear_kernel(factor, 3), {factor, factor}, convt::Padding::same(), opt);
+  demo::Image up =
+      convt::conv_transpose(img, bilinear_kernel(factor, 3), {factor, factor}, convt::Padding::same(), opt);
   const double ms = ms_since(t0);
   convt::Tensor<float, 4> ones({1, img.extent(1), img.extent(2), 1});
   for (index_t i = 0; i < ones.size(); ++i) ones.data()[i] = 1.0f;
-  const auto coverage = convt::conv_transpose(ones, bilinear_kernel(factor, 1), {factor, factor}, convt::Padding::same(), opt);
+  const auto coverage =
+      convt::conv_transpose(ones, bilinear_kernel(factor, 1), {factor, factor}, convt::Padding::same(), opt);
   for (index_t y = 0; y < up.extent(1); ++y)
     for (index_t x = 0; x < up.extent(2); ++x)
       for (index_t c = 0; c < 3; ++c) up(0, y, x, c) /= coverage(0, y, x, 0);
@@ -115,10 +115,11 @@ demo::Image generator(int threads) {
     const auto t1 = Clock::now();
     auto y = plan(x);
     const double run_ms = ms_since(t1);
-    std::printf("generator layer %d: %lld x %lld x %lld -> %lld x %lld x %lld (k4 s2 SAME): plan %.2f ms, run %.2f ms\n",
-                layer + 1, static_cast<long long>(x.extent(1)), static_cast<long long>(x.extent(2)),
-                static_cast<long long>(cin), static_cast<long long>(y.extent(1)),
-                static_cast<long long>(y.extent(2)), static_cast<long long>(cout), plan_ms, run_ms);
+    std::printf(
+        "generator layer %d: %lld x %lld x %lld -> %lld x %lld x %lld (k4 s2 SAME): plan %.2f ms, run %.2f ms\n",
+        layer + 1, static_cast<long long>(x.extent(1)), static_cast<long long>(x.extent(2)),
+        static_cast<long long>(cin), static_cast<long long>(y.extent(1)), static_cast<long long>(y.extent(2)),
+        static_cast<long long>(cout), plan_ms, run_ms);
     for (index_t i = 0; i < y.size(); ++i) {
       float& v = y.data()[i];
       v = layer < 3 ? std::max(v, 0.0f) : 1.0f / (1.0f + std::exp(-2.0f * v));  // ReLU, then sigmoid
@@ -164,10 +165,11 @@ int main(int argc, char** argv) {
     const std::string generated = out_dir + "/generator.png";
     demo::save_side_by_side(generated, {&gen_big});
 
-    std::printf("\npictures:\n  %s  (left: input, pixels repeated; right: bilinear conv_transpose x%lld)\n"
-                "  %s  (left: kernel 3, checkerboard; right: kernel 4, even; both shown x4)\n"
-                "  %s  (generator output, shown x4)\n",
-                upsampling.c_str(), static_cast<long long>(factor), checkerboard.c_str(), generated.c_str());
+    std::printf(
+        "\npictures:\n  %s  (left: input, pixels repeated; right: bilinear conv_transpose x%lld)\n"
+        "  %s  (left: kernel 3, checkerboard; right: kernel 4, even; both shown x4)\n"
+        "  %s  (generator output, shown x4)\n",
+        upsampling.c_str(), static_cast<long long>(factor), checkerboard.c_str(), generated.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "convt-demo: %s\n", e.what());
     return 2;

@@ -31,7 +31,7 @@ inline Image default_image() {
       if (sun < 0.13f) r = 1.0f, g = 0.85f, b = 0.2f;
       const float hill = 0.68f + 0.08f * std::sin(fx * 9.0f);
       if (fy > hill) r = 0.15f, g = 0.55f + 0.2f * std::sin(fx * 40.0f), b = 0.2f;  // striped field
-      if (x < 16 && y < 16) {  // checkerboard, 2-pixel squares
+      if (x < 16 && y < 16) {                                                       // checkerboard, 2-pixel squares
         const float c = ((x / 2 + y / 2) % 2) ? 0.95f : 0.05f;
         r = g = b = c;
       }

@@ -67,8 +67,8 @@ std::array<std::size_t, Rank> canonical_axes(const std::string& spec, const char
   const auto first_pos = spec.find(first);
   const auto second_pos = spec.find(second);
   if (first_pos == std::string::npos || second_pos == std::string::npos) {
-    fail("dimension_numbers.", which, " = \"", spec, "\" must contain '", first, "' and '", second,
-         "' exactly once (", first == 'N' ? "batch and feature" : "output- and input-feature", " axes)");
+    fail("dimension_numbers.", which, " = \"", spec, "\" must contain '", first, "' and '", second, "' exactly once (",
+         first == 'N' ? "batch and feature" : "output- and input-feature", " axes)");
   }
   axes[0] = first_pos;
   axes[1] = second_pos;
@@ -77,8 +77,8 @@ std::array<std::size_t, Rank> canonical_axes(const std::string& spec, const char
     if (letter == 'O' || letter == 'I') continue;
     const auto pos = spec.find(letter);
     if (pos == std::string::npos) {
-      fail("dimension_numbers.", which, " = \"", spec, "\" lacks spatial axis '", letter, "' named by rhs \"",
-           rhs_spec, "\"; all three strings must name the same spatial axes");
+      fail("dimension_numbers.", which, " = \"", spec, "\" lacks spatial axis '", letter, "' named by rhs \"", rhs_spec,
+           "\"; all three strings must name the same spatial axes");
     }
     if (d < Rank) axes[d] = pos;
     ++d;

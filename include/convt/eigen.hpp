@@ -72,14 +72,14 @@ TensorView<T, Rank> eigen_view(T* data, const Dims& dims) {
 template <class T, int NumDims, int Options, class IndexType>
 TensorView<T, static_cast<std::size_t>(NumDims)> view(Eigen::Tensor<T, NumDims, Options, IndexType>& t) {
   return detail::eigen_view<T, static_cast<std::size_t>(NumDims), (Options & Eigen::RowMajor)>(t.data(),
-                                                                                             t.dimensions());
+                                                                                               t.dimensions());
 }
 
 /// A read-only view of an `Eigen::Tensor`.
 template <class T, int NumDims, int Options, class IndexType>
 TensorView<const T, static_cast<std::size_t>(NumDims)> view(const Eigen::Tensor<T, NumDims, Options, IndexType>& t) {
-  return detail::eigen_view<const T, static_cast<std::size_t>(NumDims), (Options & Eigen::RowMajor)>(
-      t.data(), t.dimensions());
+  return detail::eigen_view<const T, static_cast<std::size_t>(NumDims), (Options & Eigen::RowMajor)>(t.data(),
+                                                                                                     t.dimensions());
 }
 
 /// A view of the memory an `Eigen::TensorMap` refers to (read-only when the
@@ -89,8 +89,8 @@ auto view(const Eigen::TensorMap<PlainTensor, MapOptions, MakePointer>& m) {
   using Scalar = typename PlainTensor::Scalar;
   using Element = std::conditional_t<std::is_const_v<PlainTensor>, const Scalar, Scalar>;
   constexpr std::size_t rank = static_cast<std::size_t>(PlainTensor::NumDimensions);
-  constexpr int layout = static_cast<int>(PlainTensor::Layout) == static_cast<int>(Eigen::RowMajor) ? Eigen::RowMajor
-                                                                                                     : Eigen::ColMajor;
+  constexpr int layout =
+      static_cast<int>(PlainTensor::Layout) == static_cast<int>(Eigen::RowMajor) ? Eigen::RowMajor : Eigen::ColMajor;
   return detail::eigen_view<Element, rank, layout>(const_cast<Element*>(m.data()), m.dimensions());
 }
 
@@ -126,6 +126,5 @@ Eigen::Tensor<T, static_cast<int>(Rank), Layout, index_t> to_eigen(const Tensor<
   }
   return result;
 }
-
 
 }  // namespace convt

@@ -150,7 +150,10 @@ class BiasView {
   /// A strided 1-D view.
   template <class T, std::enable_if_t<detail::is_supported_v<T>, int> = 0>
   BiasView(const TensorView<T, 1>& v) noexcept  // NOLINT(google-explicit-constructor)
-      : data_(v.data()), size_(v.shape()[0]), stride_(v.strides()[0]), type_(&type_tag<std::remove_cv_t<T>>),
+      : data_(v.data()),
+        size_(v.shape()[0]),
+        stride_(v.strides()[0]),
+        type_(&type_tag<std::remove_cv_t<T>>),
         type_name_(detail::element_traits<std::remove_cv_t<T>>::name) {}
   /// A rank-1 Tensor.
   template <class T, std::enable_if_t<detail::is_supported_v<T>, int> = 0>

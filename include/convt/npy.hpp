@@ -17,8 +17,8 @@
 #pragma once
 
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <complex>
 #include <cstddef>
@@ -52,11 +52,16 @@ struct DTypeInfo {
 
 /// Every supported DType with its numpy name, kind and sizes.
 inline constexpr DTypeInfo kDTypes[] = {
-    {DType::float16, "float16", 'f', 2, 2},     {DType::float32, "float32", 'f', 4, 4},
-    {DType::float64, "float64", 'f', 8, 8},     {DType::complex64, "complex64", 'c', 8, 4},
-    {DType::complex128, "complex128", 'c', 16, 8}, {DType::int8, "int8", 'i', 1, 1},
-    {DType::int16, "int16", 'i', 2, 2},         {DType::int32, "int32", 'i', 4, 4},
-    {DType::int64, "int64", 'i', 8, 8},         {DType::uint8, "uint8", 'u', 1, 1},
+    {DType::float16, "float16", 'f', 2, 2},
+    {DType::float32, "float32", 'f', 4, 4},
+    {DType::float64, "float64", 'f', 8, 8},
+    {DType::complex64, "complex64", 'c', 8, 4},
+    {DType::complex128, "complex128", 'c', 16, 8},
+    {DType::int8, "int8", 'i', 1, 1},
+    {DType::int16, "int16", 'i', 2, 2},
+    {DType::int32, "int32", 'i', 4, 4},
+    {DType::int64, "int64", 'i', 8, 8},
+    {DType::uint8, "uint8", 'u', 1, 1},
 };
 
 /// The DTypeInfo of `d`.
@@ -123,7 +128,8 @@ class HeaderParser {
       expect(':');
       if (key == "descr") {
         skip_space();
-        if (peek() != '\'' && peek() != '"') fail("'descr' is not a simple dtype string (structured arrays are not supported)");
+        if (peek() != '\'' && peek() != '"')
+          fail("'descr' is not a simple dtype string (structured arrays are not supported)");
         f.descr = string_literal();
         have_descr = true;
       } else if (key == "fortran_order") {
@@ -282,11 +288,12 @@ inline std::vector<unsigned char> fortran_to_c(const std::vector<unsigned char>&
 /// Parses a whole .npy file held in memory; `what` names it in messages.
 inline Array parse(const std::vector<unsigned char>& file, const std::string& what) {
   static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-  if (file.size() < 10 || std::memcmp(file.data(), magic, 6) != 0) convt::detail::fail(what + ": not a .npy file (bad magic)");
+  if (file.size() < 10 || std::memcmp(file.data(), magic, 6) != 0)
+    convt::detail::fail(what + ": not a .npy file (bad magic)");
   const int major = file[6];
   if (major < 1 || major > 3) {
     convt::detail::fail(what + ": .npy format version " + std::to_string(major) + "." + std::to_string(file[7]) +
-                " is not supported (1.0, 2.0 and 3.0 are)");
+                        " is not supported (1.0, 2.0 and 3.0 are)");
   }
   const int len_bytes = major == 1 ? 2 : 4;
   const std::size_t prefix = 8 + static_cast<std::size_t>(len_bytes);
@@ -316,8 +323,8 @@ inline Array parse(const std::vector<unsigned char>& file, const std::string& wh
     std::string shape;
     for (auto e : a.shape) shape += (shape.empty() ? "" : ", ") + std::to_string(e);
     convt::detail::fail(what + ": data size mismatch: shape (" + shape + ") of " + di.name + " needs " +
-                (fits ? std::to_string(count * di.size) : std::string("more than 2^64")) + " bytes, the file has " +
-                std::to_string(available) + " after the header");
+                        (fits ? std::to_string(count * di.size) : std::string("more than 2^64")) +
+                        " bytes, the file has " + std::to_string(available) + " after the header");
   }
   const auto* data = file.data() + prefix + header_len;
   a.bytes.assign(data, data + available);
@@ -344,7 +351,8 @@ inline Array read(const std::string& path) {
 inline std::vector<unsigned char> serialize(const Array& a) {
   if (!detail::host_is_little_endian()) convt::detail::fail("npy: writing from a big-endian host is not implemented");
   const DTypeInfo& di = info(a.dtype);
-  if (a.bytes.size() != static_cast<std::size_t>(a.count()) * di.size) convt::detail::fail("npy: array bytes do not match its shape");
+  if (a.bytes.size() != static_cast<std::size_t>(a.count()) * di.size)
+    convt::detail::fail("npy: array bytes do not match its shape");
   const char order = di.size == 1 ? '|' : '<';
   std::string shape = "(";
   for (std::size_t i = 0; i < a.shape.size(); ++i) {
@@ -404,15 +412,24 @@ inline void write(const std::string& path, const Array& a) {
 template <class T>
 constexpr DType dtype_of() {
   static_assert(!std::is_same_v<T, Eigen::bfloat16>, "convt::npy: numpy has no bfloat16 dtype");
-  if constexpr (std::is_same_v<T, Eigen::half>) return DType::float16;
-  else if constexpr (std::is_same_v<T, float>) return DType::float32;
-  else if constexpr (std::is_same_v<T, double>) return DType::float64;
-  else if constexpr (std::is_same_v<T, std::complex<float>>) return DType::complex64;
-  else if constexpr (std::is_same_v<T, std::complex<double>>) return DType::complex128;
-  else if constexpr (std::is_same_v<T, std::int8_t>) return DType::int8;
-  else if constexpr (std::is_same_v<T, std::int16_t>) return DType::int16;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return DType::int32;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return DType::int64;
+  if constexpr (std::is_same_v<T, Eigen::half>)
+    return DType::float16;
+  else if constexpr (std::is_same_v<T, float>)
+    return DType::float32;
+  else if constexpr (std::is_same_v<T, double>)
+    return DType::float64;
+  else if constexpr (std::is_same_v<T, std::complex<float>>)
+    return DType::complex64;
+  else if constexpr (std::is_same_v<T, std::complex<double>>)
+    return DType::complex128;
+  else if constexpr (std::is_same_v<T, std::int8_t>)
+    return DType::int8;
+  else if constexpr (std::is_same_v<T, std::int16_t>)
+    return DType::int16;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return DType::int32;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return DType::int64;
   else {
     static_assert(std::is_same_v<T, std::uint8_t>, "convt::npy: not a dtype .npy files hold for convt");
     return DType::uint8;

@@ -74,8 +74,8 @@ Padding output_shape_padding(const std::array<index_t, N>& in, const std::array<
   std::vector<std::pair<index_t, index_t>> pads;
   for (std::size_t d = 0; d < N; ++d) {
     if (in[d] < 0 || kernel[d] < 0 || out[d] < 0) {
-      fail(who, ": dimension ", d, ": extents must be >= 0 (in ", in[d], ", kernel ", kernel[d], ", output ",
-           out[d], ")");
+      fail(who, ": dimension ", d, ": extents must be >= 0 (in ", in[d], ", kernel ", kernel[d], ", output ", out[d],
+           ")");
     }
     if (strides[d] < 1 || rhs_dilation[d] < 1) {
       fail(who, ": dimension ", d, ": stride ", strides[d], " and dilation ", rhs_dilation[d], " must be >= 1");
@@ -100,10 +100,10 @@ Padding output_shape_padding(const std::array<index_t, N>& in, const std::array<
       const index_t first = in[d] == 0 ? 0 : checked_add(base, dk, "output shape");
       const index_t last = in[d] == 0 ? 0 : checked_sub(checked_add(first, s, "output shape"), 1, "output shape");
       if (out[d] < first || out[d] > last) {
-        fail(who, ": output extent ", out[d], " in spatial dimension ", d, ": with input extent ", in[d],
-             ", stride ", s, " and dilated kernel ", dk,
-             " TensorFlow's VALID rule needs ceil((output - kernel + 1) / stride) == input, i.e. an output in [",
-             first, ", ", last, "]");
+        fail(who, ": output extent ", out[d], " in spatial dimension ", d, ": with input extent ", in[d], ", stride ",
+             s, " and dilated kernel ", dk,
+             " TensorFlow's VALID rule needs ceil((output - kernel + 1) / stride) == input, i.e. an output in [", first,
+             ", ", last, "]");
       }
     }
     // lo: the forward padding seen from the transposed side; hi: whatever
@@ -130,7 +130,8 @@ Padding output_shape_padding(const std::array<index_t, N>& in, const std::array<
 template <std::size_t N>
 Padding padding_for_output_shape(const std::array<index_t, N>& in, const std::array<index_t, N>& kernel,
                                  const std::array<index_t, N>& strides, const std::array<index_t, N>& out,
-                                 const std::array<index_t, N>& rhs_dilation, OutputShapeRule rule = OutputShapeRule::Same) {
+                                 const std::array<index_t, N>& rhs_dilation,
+                                 OutputShapeRule rule = OutputShapeRule::Same) {
   return detail::output_shape_padding(in, kernel, strides, out, rhs_dilation, rule, "padding_for_output_shape");
 }
 

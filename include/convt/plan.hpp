@@ -8,8 +8,8 @@
 #include <type_traits>
 
 #include "convt/detail/engine.hpp"
-#include "convt/detail/kernel_body.hpp"
 #include "convt/detail/geometry.hpp"
+#include "convt/detail/kernel_body.hpp"
 #include "convt/detail/view_checks.hpp"
 #include "convt/error.hpp"
 #include "convt/options.hpp"
@@ -101,8 +101,7 @@ constexpr void check_types() {
 template <class Out = void, class R, class RV = detail::view_t<const R>, std::size_t Rank = RV::rank(),
           class In = typename RV::value_type>
 Plan<In, detail::result_t<In, Out>, Rank> make_plan(const R& rhs, const std::array<index_t, Rank>& lhs_shape,
-                                                    const Strides<Rank - 2>& strides,
-                                                    const Padding& padding,
+                                                    const Strides<Rank - 2>& strides, const Padding& padding,
                                                     const ConvTransposeOptions<Rank - 2>& options = {}) {
   using Res = detail::result_t<In, Out>;
   detail::check_types<In, Res>();

@@ -45,8 +45,8 @@ std::array<index_t, Rank> row_major_strides(const std::array<index_t, Rank>& sha
 template <class T, std::size_t Rank>
 class TensorView {
  public:
-  using element_type = T;                         ///< T, possibly const
-  using value_type = std::remove_cv_t<T>;         ///< T without const
+  using element_type = T;                          ///< T, possibly const
+  using value_type = std::remove_cv_t<T>;          ///< T without const
   using extents_type = std::array<index_t, Rank>;  ///< the shape
   using strides_type = std::array<index_t, Rank>;  ///< element strides
 
@@ -107,7 +107,8 @@ class TensorView {
  private:
   void check_data() const {
     if (data_ == nullptr && size() != 0) {
-      detail::fail("TensorView data: null pointer for a view of ", size(), " elements; "
+      detail::fail("TensorView data: null pointer for a view of ", size(),
+                   " elements; "
                    "only an empty view may have no data");
     }
   }
@@ -136,9 +137,7 @@ class Tensor {
     detail::check_shape(shape, "Tensor shape");
     const index_t count = detail::checked_product(shape, "Tensor size");
     const index_t bytes = detail::checked_mul(count, static_cast<index_t>(sizeof(T)), "Tensor bytes");
-    CONVT_TRY {
-      data_.assign(static_cast<std::size_t>(count), T{});
-    }
+    CONVT_TRY { data_.assign(static_cast<std::size_t>(count), T{}); }
     CONVT_CATCH_ALLOCATION {
       detail::fail("Tensor: cannot allocate ", bytes, " bytes for shape ", detail::format_seq(shape));
     }

@@ -48,12 +48,16 @@ namespace detail {
 /// What kind of number an element type holds.
 enum class ElementKind { SignedInteger, UnsignedInteger, Floating, Complex };
 
-template <class T> struct element_traits { static constexpr bool supported = false; };
-#define CONVT_ELEMENT(T, KIND, NAME)                      \
-  template <> struct element_traits<T> {                  \
-    static constexpr bool supported = true;               \
+template <class T>
+struct element_traits {
+  static constexpr bool supported = false;
+};
+#define CONVT_ELEMENT(T, KIND, NAME)                       \
+  template <>                                              \
+  struct element_traits<T> {                               \
+    static constexpr bool supported = true;                \
     static constexpr ElementKind kind = ElementKind::KIND; \
-    static constexpr const char* name = NAME;             \
+    static constexpr const char* name = NAME;              \
   };
 CONVT_ELEMENT(std::int8_t, SignedInteger, "int8")
 CONVT_ELEMENT(std::int16_t, SignedInteger, "int16")
@@ -68,20 +72,24 @@ CONVT_ELEMENT(std::complex<float>, Complex, "complex64")
 CONVT_ELEMENT(std::complex<double>, Complex, "complex128")
 #undef CONVT_ELEMENT
 
-template <class T> inline constexpr bool is_supported_v = element_traits<std::remove_cv_t<T>>::supported;
-template <class T> constexpr bool is_kind(ElementKind kind) {
+template <class T>
+inline constexpr bool is_supported_v = element_traits<std::remove_cv_t<T>>::supported;
+template <class T>
+constexpr bool is_kind(ElementKind kind) {
   if constexpr (is_supported_v<T>) {
     return element_traits<std::remove_cv_t<T>>::kind == kind;
   } else {
     return false;
   }
 }
-template <class T> inline constexpr bool is_integer_v =
-    is_kind<T>(ElementKind::SignedInteger) || is_kind<T>(ElementKind::UnsignedInteger);
-template <class T> inline constexpr bool is_floating_v = is_kind<T>(ElementKind::Floating);
-template <class T> inline constexpr bool is_complex_v = is_kind<T>(ElementKind::Complex);
-template <class T> inline constexpr bool is_half_v =
-    std::is_same_v<T, Eigen::half> || std::is_same_v<T, Eigen::bfloat16>;
+template <class T>
+inline constexpr bool is_integer_v = is_kind<T>(ElementKind::SignedInteger) || is_kind<T>(ElementKind::UnsignedInteger);
+template <class T>
+inline constexpr bool is_floating_v = is_kind<T>(ElementKind::Floating);
+template <class T>
+inline constexpr bool is_complex_v = is_kind<T>(ElementKind::Complex);
+template <class T>
+inline constexpr bool is_half_v = std::is_same_v<T, Eigen::half> || std::is_same_v<T, Eigen::bfloat16>;
 
 /// JAX's preferred_element_type rule (lax's conv: the preferred type must
 /// not be narrower than the input type): integer inputs may produce an
@@ -98,7 +106,8 @@ constexpr bool preferred_type_allowed() {
     return true;
   } else if constexpr (is_integer_v<In>) {
     if constexpr (is_floating_v<Out>) return sizeof(Out) >= sizeof(In);
-    if constexpr (is_integer_v<Out>) return sizeof(Out) >= sizeof(In) && (std::is_signed_v<Out> || !std::is_signed_v<In>);
+    if constexpr (is_integer_v<Out>)
+      return sizeof(Out) >= sizeof(In) && (std::is_signed_v<Out> || !std::is_signed_v<In>);
     return false;
   } else if constexpr (is_floating_v<In>) {
     return is_floating_v<Out> && sizeof(Out) >= sizeof(In);
@@ -116,13 +125,32 @@ using result_t = std::conditional_t<std::is_void_v<Out>, In, Out>;
 /// depends on the reduction length), see `choose_accumulator`.
 enum class Accumulator { F32, F64, C64, C128, I64, U64 };
 
-template <Accumulator A> struct accumulator_type;
-template <> struct accumulator_type<Accumulator::F32> { using type = float; };
-template <> struct accumulator_type<Accumulator::F64> { using type = double; };
-template <> struct accumulator_type<Accumulator::C64> { using type = std::complex<float>; };
-template <> struct accumulator_type<Accumulator::C128> { using type = std::complex<double>; };
-template <> struct accumulator_type<Accumulator::I64> { using type = std::int64_t; };
-template <> struct accumulator_type<Accumulator::U64> { using type = std::uint64_t; };
+template <Accumulator A>
+struct accumulator_type;
+template <>
+struct accumulator_type<Accumulator::F32> {
+  using type = float;
+};
+template <>
+struct accumulator_type<Accumulator::F64> {
+  using type = double;
+};
+template <>
+struct accumulator_type<Accumulator::C64> {
+  using type = std::complex<float>;
+};
+template <>
+struct accumulator_type<Accumulator::C128> {
+  using type = std::complex<double>;
+};
+template <>
+struct accumulator_type<Accumulator::I64> {
+  using type = std::int64_t;
+};
+template <>
+struct accumulator_type<Accumulator::U64> {
+  using type = std::uint64_t;
+};
 
 /// Largest magnitude an integer type holds (as an unsigned 64-bit value).
 template <class T>
@@ -147,8 +175,7 @@ Accumulator choose_accumulator(Precision precision, index_t depth) {
   if constexpr (is_complex_v<In>) {
     return (std::is_same_v<Out, std::complex<double>> || highest) ? Accumulator::C128 : Accumulator::C64;
   } else if constexpr (is_floating_v<Out>) {
-    return (std::is_same_v<Out, double> || std::is_same_v<In, double> || highest) ? Accumulator::F64
-                                                                                  : Accumulator::F32;
+    return (std::is_same_v<Out, double> || std::is_same_v<In, double> || highest) ? Accumulator::F64 : Accumulator::F32;
   } else {
     static_assert(is_integer_v<In> && is_integer_v<Out>, "unreachable: integer accumulation");
     std::uint64_t worst = 0;

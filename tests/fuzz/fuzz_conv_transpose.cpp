@@ -23,7 +23,7 @@ using convt::index_t;
 
 index_t draw_extent(FuzzedDataProvider& f) {
   switch (f.ConsumeIntegralInRange<int>(0, 15)) {
-    case 0: return f.ConsumeIntegral<index_t>();                    // hostile: any value
+    case 0: return f.ConsumeIntegral<index_t>();  // hostile: any value
     case 1: return f.ConsumeIntegralInRange<index_t>(0, index_t{1} << 62);
     default: return f.ConsumeIntegralInRange<index_t>(0, 5);
   }
@@ -70,8 +70,9 @@ void run(FuzzedDataProvider& f) {
   for (std::size_t i = 0; i < npads; ++i) {
     pads.emplace_back(draw_small_or_any(f, -4, 5), draw_small_or_any(f, -4, 5));
   }
-  const convt::Padding padding =
-      mode == 0 ? convt::Padding::same() : mode == 1 ? convt::Padding::valid() : convt::Padding::explicit_pads(pads);
+  const convt::Padding padding = mode == 0   ? convt::Padding::same()
+                                 : mode == 1 ? convt::Padding::valid()
+                                             : convt::Padding::explicit_pads(pads);
 
   std::array<index_t, Rank> out_shape{};
   try {

@@ -107,11 +107,14 @@ class Engine final : public PlanBody<In, Out, Rank> {
       scratch->access[i] = resolve_lhs_access(split_, groups_[i].grid, g, lhs_stride, lhs.size() == 0,
                                               std::is_same_v<In, Acc>, !kernel_->zeros.empty());
     }
-    parallel_for(units, static_cast<int>(std::min<index_t>(workers(), units)), [&](index_t u, int w) {
-      const WorkUnits::Unit un = units_[u];
-      run_unit(un, scratch->access[un.group], lhs, out, lhs_stride, out_stride, read_out, scratch->buffer(w),
-               scratch->gather[static_cast<std::size_t>(w)]);
-    }, kernel_->run.pool);
+    parallel_for(
+        units, static_cast<int>(std::min<index_t>(workers(), units)),
+        [&](index_t u, int w) {
+          const WorkUnits::Unit un = units_[u];
+          run_unit(un, scratch->access[un.group], lhs, out, lhs_stride, out_stride, read_out, scratch->buffer(w),
+                   scratch->gather[static_cast<std::size_t>(w)]);
+        },
+        kernel_->run.pool);
   }
 
  private:
@@ -200,7 +203,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
   }
 
   std::shared_ptr<const Kernel> kernel_;
-  PhaseSplit<Rank> split_;               // the plan's phases, counted, and the groups' grid phases
+  PhaseSplit<Rank> split_;  // the plan's phases, counted, and the groups' grid phases
   std::vector<PlanGroup<S>> groups_;
   Tiling tiling_;
   WorkUnits units_;

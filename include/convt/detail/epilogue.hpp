@@ -73,7 +73,8 @@ class OutputEpilogue {
              " is an integer type, which allows none, relu and clamp");
       }
       if (spec.accumulate != std::floor(spec.accumulate) || !std::isfinite(spec.accumulate)) {
-        fail("accumulate = ", spec.accumulate, ": the result type ", result, " is an integer type; beta must be an integer");
+        fail("accumulate = ", spec.accumulate, ": the result type ", result,
+             " is an integer type; beta must be an integer");
       }
       beta_ = wrap(spec.accumulate);
       // Bounds outside the result's range clamp nothing; fractional ones
@@ -214,7 +215,8 @@ class OutputEpilogue {
         using Packet = typename Eigen::internal::packet_traits<float>::type;
         constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
         index_t i = 0;
-        for (; i + P <= n; i += P) Eigen::internal::pstoreu(v + i, activate_packet(Eigen::internal::ploadu<Packet>(v + i)));
+        for (; i + P <= n; i += P)
+          Eigen::internal::pstoreu(v + i, activate_packet(Eigen::internal::ploadu<Packet>(v + i)));
         if (i < n) {
           alignas(64) float pad[P] = {};
           std::copy(v + i, v + n, pad);
@@ -245,8 +247,8 @@ class OutputEpilogue {
       case Kind::Sigmoid: return sigmoid(x);
       case Kind::SiLU: return pmul(x, sigmoid(x));
       case Kind::GeluTanh: {
-        const Packet inner = pmul(pset1<Packet>(0.7978845608028654f),
-                                  padd(x, pmul(pset1<Packet>(0.044715f), pmul(x, pmul(x, x)))));
+        const Packet inner =
+            pmul(pset1<Packet>(0.7978845608028654f), padd(x, pmul(pset1<Packet>(0.044715f), pmul(x, pmul(x, x)))));
         return pmul(pmul(half, x), padd(one, ptanh(inner)));
       }
       default: return x;

@@ -25,9 +25,9 @@ struct Geometry {
   index_t batch = 0;
   index_t in_features = 0;
   index_t out_features = 0;
-  index_t groups = 1;          // feature_group_count
-  index_t group_in = 0;        // in_features / groups
-  index_t group_out = 0;       // out_features / groups
+  index_t groups = 1;     // feature_group_count
+  index_t group_in = 0;   // in_features / groups
+  index_t group_out = 0;  // out_features / groups
   bool transpose_kernel = false;
   bool periodic_input = false;        // options.periodic_input
   std::array<index_t, S> in{};        // lhs spatial extents
@@ -35,7 +35,7 @@ struct Geometry {
   std::array<index_t, S> stride{};    // lhs dilation of the underlying conv
   std::array<index_t, S> dilation{};  // rhs dilation
   std::array<std::pair<index_t, index_t>, S> pad{};
-  std::array<index_t, S> out{};       // output spatial extents
+  std::array<index_t, S> out{};  // output spatial extents
 };
 
 /// Extents >= 0, and the product of the extents (empty ones counted as 1)
@@ -137,12 +137,12 @@ Geometry<Rank> resolve_geometry(const std::array<index_t, Rank>& lhs_shape, cons
   resolve_kernel_axes(g, rhs_shape, strides, padding, options);
   for (std::size_t d = 0; d < S; ++d) {
     const index_t dilated_in = dilate_dim(g.in[d], g.stride[d]);
-    const index_t padded = checked_add(checked_add(dilated_in, g.pad[d].first, "padded input size"), g.pad[d].second,
-                                       "padded input size");
+    const index_t padded =
+        checked_add(checked_add(dilated_in, g.pad[d].first, "padded input size"), g.pad[d].second, "padded input size");
     if (padded < 0) {
       fail("padding (", g.pad[d].first, ", ", g.pad[d].second, ") of spatial axis '", L.spatial_letters[d],
-           "' (dimension ", d, "): the stride-dilated input has size ", dilated_in, " and the padding removes more ("
-           , dilated_in, " + ", g.pad[d].first, " + ", g.pad[d].second, " = ", padded, " < 0)");
+           "' (dimension ", d, "): the stride-dilated input has size ", dilated_in, " and the padding removes more (",
+           dilated_in, " + ", g.pad[d].first, " + ", g.pad[d].second, " = ", padded, " < 0)");
     }
     const index_t span = padded - dilate_dim(g.kernel[d], g.dilation[d]);
     g.out[d] = span >= 0 ? checked_add(span, 1, "output size") : 0;

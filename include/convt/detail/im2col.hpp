@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -225,9 +225,9 @@ void tile_tap_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phas
 /// (tap, channel), so that consecutive rows — neighbouring positions — are
 /// read and written next to each other.
 template <std::size_t Rank, class In, class Acc>
-void gather_tile_colmajor(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin,
-                          index_t rows, const In* lhs, const std::array<index_t, Rank>& lhs_stride,
-                          index_t in_features, GatherScratch<Rank - 2>& scratch, Acc* dst, index_t ld) {
+void gather_tile_colmajor(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, index_t row_begin, index_t rows,
+                          const In* lhs, const std::array<index_t, Rank>& lhs_stride, index_t in_features,
+                          GatherScratch<Rank - 2>& scratch, Acc* dst, index_t ld) {
   tile_tap_offsets(split, phase, row_begin, rows, lhs_stride, scratch);
   const index_t* offsets = scratch.tile_tap_offset.data();
   const index_t c_stride = lhs_stride[1];

@@ -111,8 +111,7 @@ void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc
     }
   }
   if (full < m) {
-    PackLhs<Acc, IndirectLhsMapper<Acc>, Eigen::RowMajor>()(block_a + full * kc, a.getSubMapper(full, 0), kc,
-                                                            m - full);
+    PackLhs<Acc, IndirectLhsMapper<Acc>, Eigen::RowMajor>()(block_a + full * kc, a.getSubMapper(full, 0), kc, m - full);
   }
 }
 

@@ -57,12 +57,12 @@ struct KernelData {
 
   RunOptions run;
   OutputEpilogue<Acc, Out> epilogue;
-  bool zero_stays_zero;  // an output no tap reaches stays zero in a zeroed output
+  bool zero_stays_zero;                    // an output no tap reaches stays zero in a zeroed output
   std::array<AxisPhases, Rank - 2> owned;  // per dimension, the phases that own taps
   PhaseSplit<Rank> split;                  // the kernel's phases (no counts)
   std::vector<PhaseGroup> groups;
-  PackedMatrices<Acc> matrices;            // [group][feature group]
-  AlignedVector<Acc> zeros;                // one tap's channels of padding, when packing reads the input in place
+  PackedMatrices<Acc> matrices;  // [group][feature group]
+  AlignedVector<Acc> zeros;      // one tap's channels of padding, when packing reads the input in place
 };
 
 }  // namespace convt::detail

@@ -48,8 +48,9 @@ class KernelBody {
 template <class In, class Out, std::size_t Rank, class Acc>
 class KernelImpl final : public KernelBody<In, Out, Rank> {
  public:
-  KernelImpl(const Geometry<Rank>& g, const TensorView<const In, Rank>& rhs, const std::array<index_t, Rank - 2>& strides,
-             const Padding& padding, const ConvTransposeOptions<Rank - 2>& options)
+  KernelImpl(const Geometry<Rank>& g, const TensorView<const In, Rank>& rhs,
+             const std::array<index_t, Rank - 2>& strides, const Padding& padding,
+             const ConvTransposeOptions<Rank - 2>& options)
       : KernelBody<In, Out, Rank>(rhs.shape(), strides, padding, options),
         data_(std::make_shared<const KernelData<Acc, Out, Rank>>(g, rhs, options)) {}
 

@@ -24,9 +24,9 @@ namespace convt::detail {
 template <class Acc>
 struct PackedMatrices {
   std::vector<std::vector<PackedMatrix<Acc>>> matrices;
-  index_t max_kc = 1;        // largest depth block of any matrix
-  index_t max_columns = 1;   // widest matrix
-  index_t max_taps = 1;      // most taps of any phase group
+  index_t max_kc = 1;       // largest depth block of any matrix
+  index_t max_columns = 1;  // widest matrix
+  index_t max_taps = 1;     // most taps of any phase group
 
   std::size_t bytes() const noexcept {
     std::size_t total = 0;
@@ -75,7 +75,7 @@ void kernel_rows(const PhaseSplit<Rank>& split, const PhaseGroup& group, const G
 /// Converts and packs the kernel for every phase group and feature group.
 template <class Acc, class In, std::size_t Rank>
 PackedMatrices<Acc> pack_kernel(const PhaseSplit<Rank>& split, const std::vector<PhaseGroup>& groups,
-                              const Geometry<Rank>& g, const TensorView<const In, Rank>& rhs) {
+                                const Geometry<Rank>& g, const TensorView<const In, Rank>& rhs) {
   const CanonicalKernel<Rank> k = canonical_kernel(rhs, g.layout, g.transpose_kernel);
   // An empty kernel (some extent 0): its matrices stay zero and its
   // (possibly null) data is never touched.

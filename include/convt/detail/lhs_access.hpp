@@ -103,9 +103,9 @@ LhsAccess resolve_lhs_access(const PhaseSplit<Rank>& split, const Phase<Rank - 2
 template <class In, class Acc, std::size_t Rank>
 class LhsTile {
  public:
-  LhsTile(const LhsAccess& access, const PhaseSplit<Rank>& split, const Phase<Rank - 2>& ph, index_t row0,
-          index_t rows, const In* lhs, const std::array<index_t, Rank>& lhs_stride, index_t channels,
-          GatherScratch<Rank - 2>& gs, Acc* tile, const Acc* zeros)
+  LhsTile(const LhsAccess& access, const PhaseSplit<Rank>& split, const Phase<Rank - 2>& ph, index_t row0, index_t rows,
+          const In* lhs, const std::array<index_t, Rank>& lhs_stride, index_t channels, GatherScratch<Rank - 2>& gs,
+          Acc* tile, const Acc* zeros)
       : source_(access.source), rows_(rows), channels_(channels), offsets_(gs.tile_tap_offset.data()), zeros_(zeros) {
     switch (source_) {
       case LhsSource::InPlaceRows:
@@ -131,8 +131,7 @@ class LhsTile {
         matrix_ = tile;
         stride_ = rows;
         break;
-      case LhsSource::Zeros:
-        break;
+      case LhsSource::Zeros: break;
     }
   }
 

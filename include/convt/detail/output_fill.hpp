@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <array>
-#include <vector>
 #include <cstddef>
+#include <vector>
 
 #include "convt/detail/epilogue.hpp"
 #include "convt/detail/output_write.hpp"
@@ -54,9 +54,12 @@ void fill_zero_parallel(const TensorView<Out, Rank>& out, int workers, Eigen::Th
   }
   auto slice_shape = out.shape();
   slice_shape[dim] = 1;
-  parallel_for(out.shape()[dim], workers, [&](index_t i, int) {
-    fill_zero(TensorView<Out, Rank>(out.data() + i * out.strides()[dim], slice_shape, out.strides()));
-  }, pool);
+  parallel_for(
+      out.shape()[dim], workers,
+      [&](index_t i, int) {
+        fill_zero(TensorView<Out, Rank>(out.data() + i * out.strides()[dim], slice_shape, out.strides()));
+      },
+      pool);
 }
 
 /// Every feature of the output rows [row_begin, row_begin + rows) of
@@ -91,7 +94,8 @@ void fill_uncovered(const PhaseSplit<Rank>& split, const std::array<index_t, Ran
   const index_t features = out_shape[1];
   // Without accumulation an uncovered output depends on its feature only.
   std::vector<Out> value(read_out ? 0 : static_cast<std::size_t>(features));
-  for (std::size_t o = 0; o < value.size(); ++o) value[o] = ep.complete(ep.add_bias(E(0), static_cast<index_t>(o)), nullptr);
+  for (std::size_t o = 0; o < value.size(); ++o)
+    value[o] = ep.complete(ep.add_bias(E(0), static_cast<index_t>(o)), nullptr);
   // Per dimension, which residues (q mod step) a phase owns: a table for
   // small steps, a search in the sorted phases otherwise.
   constexpr index_t kTable = 4096;
@@ -108,8 +112,8 @@ void fill_uncovered(const PhaseSplit<Rank>& split, const std::array<index_t, Ran
     const index_t phi = q % ax.step;
     if (!owned[d].empty()) return owned[d][static_cast<std::size_t>(phi)] != 0;
     const auto end = ax.phases.begin() + static_cast<std::ptrdiff_t>(ax.kept);
-    const auto it = std::lower_bound(ax.phases.begin(), end, phi,
-                                     [](const AxisPhase& p, index_t v) { return p.first < v; });
+    const auto it =
+        std::lower_bound(ax.phases.begin(), end, phi, [](const AxisPhase& p, index_t v) { return p.first < v; });
     return it != end && it->first == phi;
   };
   const bool none_covered = split.phases.empty();
@@ -121,30 +125,34 @@ void fill_uncovered(const PhaseSplit<Rank>& split, const std::array<index_t, Ran
   };
   if constexpr (S == 0) {
     if (none_covered) {
-      parallel_for(out_shape[0], workers, [&](index_t n, int) { fill_position(n * out_stride[0]); }, pool);
+      parallel_for(
+          out_shape[0], workers, [&](index_t n, int) { fill_position(n * out_stride[0]); }, pool);
     }
   } else {
     index_t inner = 1;  // positions per (batch, first spatial index)
     for (std::size_t d = 1; d < S; ++d) inner *= out_shape[2 + d];
-    parallel_for(out_shape[0] * out_shape[2], workers, [&](index_t job, int) {
-      const index_t n = job / out_shape[2];
-      std::array<index_t, S> q{};
-      q[0] = job % out_shape[2];
-      const bool outer_covered = !none_covered && covered_in(0, q[0]);
-      for (index_t p = 0; p < inner; ++p) {
-        bool covered = outer_covered;
-        for (std::size_t d = 1; d < S && covered; ++d) covered = covered_in(d, q[d]);
-        if (!covered) {
-          index_t off = n * out_stride[0];
-          for (std::size_t d = 0; d < S; ++d) off += q[d] * out_stride[2 + d];
-          fill_position(off);
-        }
-        for (std::size_t d = S; d-- > 1;) {
-          if (++q[d] < out_shape[2 + d]) break;
-          q[d] = 0;
-        }
-      }
-    }, pool);
+    parallel_for(
+        out_shape[0] * out_shape[2], workers,
+        [&](index_t job, int) {
+          const index_t n = job / out_shape[2];
+          std::array<index_t, S> q{};
+          q[0] = job % out_shape[2];
+          const bool outer_covered = !none_covered && covered_in(0, q[0]);
+          for (index_t p = 0; p < inner; ++p) {
+            bool covered = outer_covered;
+            for (std::size_t d = 1; d < S && covered; ++d) covered = covered_in(d, q[d]);
+            if (!covered) {
+              index_t off = n * out_stride[0];
+              for (std::size_t d = 0; d < S; ++d) off += q[d] * out_stride[2 + d];
+              fill_position(off);
+            }
+            for (std::size_t d = S; d-- > 1;) {
+              if (++q[d] < out_shape[2 + d]) break;
+              q[d] = 0;
+            }
+          }
+        },
+        pool);
   }
 }
 

@@ -130,8 +130,8 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
 /// outputs) goes lane by lane through a padded packet.
 template <class Acc, class Out>
 void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* out, index_t o_stride,
-                         const index_t* row_offset, bool sparse, const OutputEpilogue<Acc, Out>& ep,
-                         index_t feature0, bool read_out) {
+                         const index_t* row_offset, bool sparse, const OutputEpilogue<Acc, Out>& ep, index_t feature0,
+                         bool read_out) {
   using Packet = typename Eigen::internal::packet_traits<Acc>::type;
   constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
   const Acc* bias = ep.has_bias() ? ep.bias() + feature0 : nullptr;
@@ -145,9 +145,9 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
       lane_bias[i] = live && bias ? bias_of(i) : Acc(0);
       lane_prev[i] = live && read_out ? convert<Acc>(*dst[i]) : Acc(0);
     }
-    const Packet r = ep.finish_packet(Eigen::internal::pload<Packet>(lane_value),
-                                      Eigen::internal::pload<Packet>(lane_bias),
-                                      Eigen::internal::pload<Packet>(lane_prev));
+    const Packet r =
+        ep.finish_packet(Eigen::internal::pload<Packet>(lane_value), Eigen::internal::pload<Packet>(lane_bias),
+                         Eigen::internal::pload<Packet>(lane_prev));
     Eigen::internal::pstore(lane_value, r);
     for (index_t i = 0; i < n; ++i) *dst[i] = convert<Out>(lane_value[i]);
   };
@@ -176,7 +176,8 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
         const Packet b = bias ? Eigen::internal::ploadu<Packet>(bias + o) : Eigen::internal::pset1<Packet>(Acc(0));
         for (index_t j = 0; j < P; ++j) {
           if constexpr (std::is_same_v<Acc, Out>) {
-            const Packet prev = read_out ? Eigen::internal::ploadu<Packet>(row[j] + o) : Eigen::internal::pset1<Packet>(Acc(0));
+            const Packet prev =
+                read_out ? Eigen::internal::ploadu<Packet>(row[j] + o) : Eigen::internal::pset1<Packet>(Acc(0));
             Eigen::internal::pstoreu(row[j] + o, ep.finish_packet(block.packet[j], b, prev));
           } else {
             Eigen::internal::pstoreu(lane_value, block.packet[j]);

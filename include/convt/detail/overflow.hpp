@@ -47,16 +47,16 @@ inline bool portable_mul_overflow(std::uint64_t a, std::uint64_t b, std::uint64_
 
 /// *r = a + b; true when the sum leaves int64.
 inline bool portable_add_overflow(std::int64_t a, std::int64_t b, std::int64_t* r) noexcept {
-  const bool over = b > 0 ? a > std::numeric_limits<std::int64_t>::max() - b
-                          : a < std::numeric_limits<std::int64_t>::min() - b;
+  const bool over =
+      b > 0 ? a > std::numeric_limits<std::int64_t>::max() - b : a < std::numeric_limits<std::int64_t>::min() - b;
   if (!over) *r = a + b;
   return over;
 }
 
 /// *r = a - b; true when the difference leaves int64.
 inline bool portable_sub_overflow(std::int64_t a, std::int64_t b, std::int64_t* r) noexcept {
-  const bool over = b < 0 ? a > std::numeric_limits<std::int64_t>::max() + b
-                          : a < std::numeric_limits<std::int64_t>::min() + b;
+  const bool over =
+      b < 0 ? a > std::numeric_limits<std::int64_t>::max() + b : a < std::numeric_limits<std::int64_t>::min() + b;
   if (!over) *r = a - b;
   return over;
 }

@@ -39,7 +39,8 @@ bool same_shifts(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& a, const 
 /// columns (members x `group_out`), members in phase order.
 template <std::size_t Rank>
 std::vector<PhaseGroup> group_phases(const PhaseSplit<Rank>& split, index_t group_out, index_t max_columns) {
-  const std::size_t most = static_cast<std::size_t>(std::max<index_t>(1, max_columns / std::max<index_t>(group_out, 1)));
+  const std::size_t most =
+      static_cast<std::size_t>(std::max<index_t>(1, max_columns / std::max<index_t>(group_out, 1)));
   std::vector<PhaseGroup> groups;
   for (std::size_t p = 0; p < split.phases.size(); ++p) {
     bool placed = false;
@@ -59,9 +60,9 @@ std::vector<PhaseGroup> group_phases(const PhaseSplit<Rank>& split, index_t grou
 template <std::size_t S>
 struct PlanGroup {
   struct Member {
-    index_t column;      // position in the kernel group: output columns [column * Og, (column + 1) * Og)
-    std::size_t phase;   // the plan's phase it writes
-    bool partial;        // its row counts are smaller than the grid's: some grid rows are not its
+    index_t column;     // position in the kernel group: output columns [column * Og, (column + 1) * Og)
+    std::size_t phase;  // the plan's phase it writes
+    bool partial;       // its row counts are smaller than the grid's: some grid rows are not its
   };
   std::size_t kernel_group = 0;  // index into the kernel's groups (and packed matrices)
   Phase<S> grid;                 // the gathered rows: the members' shifts, the largest counts

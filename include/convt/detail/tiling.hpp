@@ -129,7 +129,10 @@ class WorkUnits {
 
   WorkUnits() = default;
   WorkUnits(const std::vector<index_t>& group_rows, const Tiling& t, index_t feature_groups)
-      : group_rows_(group_rows), tile_rows_(t.tile_rows), fg_block_(t.fg_block), fg_blocks_(t.fg_blocks),
+      : group_rows_(group_rows),
+        tile_rows_(t.tile_rows),
+        fg_block_(t.fg_block),
+        fg_blocks_(t.fg_blocks),
         feature_groups_(feature_groups) {
     index_t total = 0;
     for (index_t n : group_rows_) {

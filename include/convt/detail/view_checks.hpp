@@ -38,8 +38,8 @@ void check_no_overlap(const TensorView<A, Rank>& out, const TensorView<B, Rank>&
   const ByteRange b = byte_range(in);
   if (a.begin == a.end || b.begin == b.end) return;
   if (a.begin < b.end && b.begin < a.end) {
-    fail("out: its memory overlaps ", in_name, " (out spans bytes [", a.begin, ", ", a.end, "), ", in_name,
-         " spans [", b.begin, ", ", b.end, ")); conv_transpose cannot write in place");
+    fail("out: its memory overlaps ", in_name, " (out spans bytes [", a.begin, ", ", a.end, "), ", in_name, " spans [",
+         b.begin, ", ", b.end, ")); conv_transpose cannot write in place");
   }
 }
 
@@ -66,8 +66,8 @@ void check_unique_mapping(const TensorView<T, Rank>& out) {
 }
 
 template <std::size_t Rank>
-void check_shape_equal(const std::array<index_t, Rank>& got, const std::array<index_t, Rank>& want,
-                       const char* name, const char* rule) {
+void check_shape_equal(const std::array<index_t, Rank>& got, const std::array<index_t, Rank>& want, const char* name,
+                       const char* rule) {
   if (got != want) fail(name, " shape ", format_seq(got), " differs from ", format_seq(want), ": ", rule);
 }
 

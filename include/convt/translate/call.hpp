@@ -29,24 +29,24 @@ namespace detail {
 /// names that framework gives them. Unknown entries (-1) are not checked.
 template <std::size_t N>
 struct LayerContract {
-  std::string layer;                          // e.g. "PyTorch ConvTranspose2d"
+  std::string layer;  // e.g. "PyTorch ConvTranspose2d"
   std::string input_name = "input";
-  std::string input_layout;                   // e.g. "(N, C, H, W)"
+  std::string input_layout;  // e.g. "(N, C, H, W)"
   std::size_t input_channel_axis = 1;
-  index_t input_channels = -1;                // what the layer declares
+  index_t input_channels = -1;  // what the layer declares
   std::string input_channels_name = "in_channels";
-  std::array<index_t, N + 2> input_shape{};   // the whole input shape, when the call is made for one
+  std::array<index_t, N + 2> input_shape{};  // the whole input shape, when the call is made for one
   bool input_shape_fixed = false;
   std::string weight_name = "weight";
-  std::array<index_t, N + 2> weight_shape{};  // -1: any
+  std::array<index_t, N + 2> weight_shape{};   // -1: any
   std::array<std::string, N + 2> weight_axes;  // what each weight dimension is, in the layer's terms
-  bool bias = false;                          // the layer has a bias to pass
+  bool bias = false;                           // the layer has a bias to pass
   std::string bias_name = "bias";
-  bool spatial_input_nonempty = false;        // the framework rejects empty spatial input extents (PyTorch)
+  bool spatial_input_nonempty = false;  // the framework rejects empty spatial input extents (PyTorch)
   // Frameworks that reject outputs of fewer than one element per spatial
   // dimension (PyTorch) compute out = (in - 1) * stride + output_add.
   std::optional<std::array<index_t, N>> output_add;
-  std::string output_formula;                 // that formula in the framework's words
+  std::string output_formula;  // that formula in the framework's words
 };
 
 /// "(a, b, c)" of an index array.
@@ -64,10 +64,10 @@ std::string shape_text(const std::array<index_t, N>& a) {
 /// kernel from it.
 template <std::size_t N>
 struct ConvTransposeCall {
-  std::array<index_t, N> strides{};        ///< per spatial dimension
-  Padding padding = Padding::valid();      ///< explicit (lo, hi) pairs
-  ConvTransposeOptions<N> options;         ///< layout, dilation, transpose_kernel, groups, activation
-  detail::LayerContract<N> layer;          ///< what the layer requires of its operands
+  std::array<index_t, N> strides{};    ///< per spatial dimension
+  Padding padding = Padding::valid();  ///< explicit (lo, hi) pairs
+  ConvTransposeOptions<N> options;     ///< layout, dilation, transpose_kernel, groups, activation
+  detail::LayerContract<N> layer;      ///< what the layer requires of its operands
 
   /// `conv_transpose<Out>(input, weight, ...)` for a layer without a bias.
   template <class Out = void, class L, class R>

@@ -85,7 +85,8 @@ ConvTransposeCall<N> flax_call(const ConvTranspose<N>& layer, index_t in_feature
   } else {
     const auto pairs = layer.padding.pairs(N);
     if (pairs.size() != N) {
-      convt::detail::fail(fw, ": padding has ", pairs.size(), " (low, high) pairs; expected ", N, " (one per spatial dimension)");
+      convt::detail::fail(fw, ": padding has ", pairs.size(), " (low, high) pairs; expected ", N,
+                          " (one per spatial dimension)");
     }
     call.padding = convt::Padding::explicit_pads(pairs);
   }
@@ -127,8 +128,9 @@ template <std::size_t N>
 ConvTransposeCall<N> conv_transpose(const ConvTranspose<N>& layer, index_t in_features) {
   const std::string fw = "Flax ConvTranspose";
   if (layer.padding.name() == "CIRCULAR") {
-    convt::detail::fail(fw, ": padding 'CIRCULAR' depends on the input's spatial extents: translate the layer with "
-                     "conv_transpose(layer, input_shape)");
+    convt::detail::fail(fw,
+                        ": padding 'CIRCULAR' depends on the input's spatial extents: translate the layer with "
+                        "conv_transpose(layer, input_shape)");
   }
   return detail::flax_call<N>(layer, in_features, fw);
 }
@@ -145,14 +147,15 @@ convt::Padding circular_pads(const ConvTranspose<N>& layer, const std::array<ind
     const index_t dk = dilate_dim(layer.kernel_size[d], layer.kernel_dilation[d]);
     const index_t period = convt::detail::checked_mul(in[d], s, "circular period");
     const index_t valid = convt::detail::checked_add(convt::detail::checked_mul(in[d], s, "output size"),
-                                              std::max<index_t>(dk - s, 0), "output size");  // JAX VALID
+                                                     std::max<index_t>(dk - s, 0), "output size");  // JAX VALID
     const index_t size_diff = period == 0 ? 0 : convt::detail::floor_mod(-(valid - period), 2 * period);
     const index_t a = layer.transpose_kernel ? size_diff / 2 : (size_diff + 1) / 2;
     const index_t lo = convt::detail::checked_add(dk - 1, a, "padding");
     // P outputs: (in - 1)s + 1 + lo + hi - k' + 1 = P.
-    const index_t hi = convt::detail::checked_sub(
-        convt::detail::checked_sub(convt::detail::checked_add(period, dk - 1, "padding"), dilate_dim(in[d], s), "padding"), lo,
-        "padding");
+    const index_t hi =
+        convt::detail::checked_sub(convt::detail::checked_sub(convt::detail::checked_add(period, dk - 1, "padding"),
+                                                              dilate_dim(in[d], s), "padding"),
+                                   lo, "padding");
     pads.emplace_back(lo, hi);
   }
   return convt::Padding::explicit_pads(std::move(pads));

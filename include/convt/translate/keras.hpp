@@ -34,8 +34,9 @@ struct ConvTranspose {
   std::optional<std::array<index_t, N>> output_padding{};       ///< None, or per dimension
   std::string data_format = "channels_last";                    ///< or "channels_first"
   std::array<index_t, N> dilation_rate = detail::filled<N>(1);  ///< kernel dilation
-  std::string activation = "linear";  ///< Keras's name: linear (None), relu, relu6, leaky_relu, tanh, sigmoid, gelu, silu/swish
-  bool use_bias = true;               ///< the layer adds a learned bias
+  std::string activation =
+      "linear";          ///< Keras's name: linear (None), relu, relu6, leaky_relu, tanh, sigmoid, gelu, silu/swish
+  bool use_bias = true;  ///< the layer adds a learned bias
 };
 
 /// Keras's output length (keras.src.backend.common.backend_utils, as Keras
@@ -102,8 +103,8 @@ ConvTransposeCall<N> conv_transpose(const ConvTranspose<N>& layer, const std::ar
     for (std::size_t d = 0; d < N; ++d) {
       const index_t op = (*layer.output_padding)[d];
       if (op < 0 || op >= layer.strides[d]) {
-        detail::fail(fw, ": `output_padding` must be strictly less than `strides` (dimension ", d,
-                     ": output_padding ", op, ", stride ", layer.strides[d], ")");
+        detail::fail(fw, ": `output_padding` must be strictly less than `strides` (dimension ", d, ": output_padding ",
+                     op, ", stride ", layer.strides[d], ")");
       }
     }
   }
@@ -115,10 +116,10 @@ ConvTransposeCall<N> conv_transpose(const ConvTranspose<N>& layer, const std::ar
   output_shape[c_axis] = layer.filters;
   for (std::size_t d = 0; d < N; ++d) {
     filters_shape[d] = layer.kernel_size[d];
-    output_shape[sp0 + d] = deconv_output_length(
-        input_shape[sp0 + d], layer.kernel_size[d], layer.padding,
-        layer.output_padding ? std::optional<index_t>((*layer.output_padding)[d]) : std::nullopt, layer.strides[d],
-        layer.dilation_rate[d]);
+    output_shape[sp0 + d] =
+        deconv_output_length(input_shape[sp0 + d], layer.kernel_size[d], layer.padding,
+                             layer.output_padding ? std::optional<index_t>((*layer.output_padding)[d]) : std::nullopt,
+                             layer.strides[d], layer.dilation_rate[d]);
   }
   filters_shape[N] = layer.filters;
   filters_shape[N + 1] = input_shape[c_axis];

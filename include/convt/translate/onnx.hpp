@@ -95,8 +95,8 @@ ConvTransposeCall<N> conv_transpose(const ConvTranspose<N>& node, const std::arr
       const index_t full = detail::checked_add(
           detail::checked_add(detail::checked_mul(str[d], in - 1, "output shape"), opad[d], "output shape"), dk,
           "output shape");
-      const index_t out = node.output_shape.empty() ? detail::checked_mul(in, str[d], "output shape")
-                                                    : node.output_shape[d];
+      const index_t out =
+          node.output_shape.empty() ? detail::checked_mul(in, str[d], "output shape") : node.output_shape[d];
       const index_t total = std::max<index_t>(0, full - out);
       if (!node.output_shape.empty()) {
         const index_t span = detail::checked_sub(detail::checked_add(out, total, "output shape"), dk, "output shape");
@@ -115,11 +115,10 @@ ConvTransposeCall<N> conv_transpose(const ConvTranspose<N>& node, const std::arr
     }
     if (begin < 0 || end < 0) detail::fail(fw, ": pads must be >= 0 (dimension ", d, ": ", begin, ", ", end, ")");
     const index_t extent = detail::checked_add(
-        detail::checked_sub(
-            detail::checked_add(detail::checked_add(detail::checked_mul(in - 1, str[d], "output shape"), dk,
-                                                    "output shape"),
-                                opad[d], "output shape"),
-            detail::checked_add(begin, end, "output shape"), "output shape"),
+        detail::checked_sub(detail::checked_add(detail::checked_add(detail::checked_mul(in - 1, str[d], "output shape"),
+                                                                    dk, "output shape"),
+                                                opad[d], "output shape"),
+                            detail::checked_add(begin, end, "output shape"), "output shape"),
         extend, "output shape");
     if (extent < 1) {
       detail::fail(fw, ": computed output dimension is ", extent, " <= 0 for spatial dimension ", d, " (input ",

@@ -77,7 +77,8 @@ ConvTransposeCall<N> translate(const std::array<index_t, N + 2>& input_shape,
   const std::string fw = "TensorFlow conv" + std::to_string(N) + "d_transpose";
   const std::string last = data_format_name<N>(false), first = data_format_name<N>(true);
   const std::string format = data_format.value_or(last);
-  if (format != last && format != first) fail(fw, ": data_format \"", format, "\" must be \"", last, "\" or \"", first, "\"");
+  if (format != last && format != first)
+    fail(fw, ": data_format \"", format, "\" must be \"", last, "\" or \"", first, "\"");
   const bool channels_first = format == first;
   convt::detail::check_positive(strides, fw, "strides");
   convt::detail::check_positive(dilations, fw, "dilations");
@@ -95,8 +96,9 @@ ConvTransposeCall<N> translate(const std::array<index_t, N + 2>& input_shape,
   ConvTransposeCall<N> call;
   call.strides = strides;
   if (explicit_pads && N != 2) {
-    fail(fw, ": padding must be 'SAME' or 'VALID'; explicit padding lists are taken by conv2d_transpose only "
-             "(TensorFlow: Expected string for argument 'padding')");
+    fail(fw,
+         ": padding must be 'SAME' or 'VALID'; explicit padding lists are taken by conv2d_transpose only "
+         "(TensorFlow: Expected string for argument 'padding')");
   }
   if (explicit_pads) {
     // The forward convolution of the output (padded by the pairs) must give
