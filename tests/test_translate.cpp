@@ -432,3 +432,31 @@ TEST(Translate, BiasAndActivationInOneCall) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Translate, LayerKernelPacksOnceAndChecksEachInputAsTheFrameworkDoes) {
+  // ConvTranspose1d(3, 4, 4, stride=2, padding=1) with bias: one packed
+  // kernel, plans for several lengths, each equal to the direct call.
+  const auto call = convt::pytorch::conv_transpose<1>({3, 4, {4}, {2}, {1}});
+  const auto w = integers<double, 3>({3, 4, 4}, 1);
+  const auto b = integers<double, 1>({4}, 2);
+  const auto kernel = call.kernel(w, b);
+  for (index_t len : {1, 2, 7, 16}) {
+    const auto x = integers<double, 3>({2, 3, len}, static_cast<int>(len));
+    expect_same(kernel.plan(x.shape())(convt::view(x)), call(x, w, b));
+  }
+  EXPECT_GT(kernel.packed_kernel_bytes(), 0u);
+  // The framework's checks, in its terms: input channels, empty spatial
+  // input, an output too small; the weight and bias when packing.
+  expect_error([&] { kernel.plan({1, 5, 4}); }, {"PyTorch ConvTranspose1d", "5 channels", "in_channels = 3"});
+  expect_error([&] { kernel.plan({1, 3, 0}); }, {"empty spatial dimension"});
+  const auto small = convt::pytorch::conv_transpose<1>({2, 7, {2}, {2}, {1}});
+  const auto small_kernel = small.kernel(convt::Tensor<double, 3>({2, 7, 2}), convt::Tensor<double, 1>({7}));
+  expect_error([&] { small_kernel.plan({1, 2, 1}); }, {"output size is too small", "output size of 0"});
+  EXPECT_EQ(small_kernel.plan({1, 2, 2}).output_shape(), (std::array<index_t, 3>{1, 7, 2}));
+  expect_error([&] { call.kernel(convt::Tensor<double, 3>({3, 4, 3}), b); }, {"weight dimension 2", "needs 4"});
+  expect_error([&] { call.kernel(w); }, {"has a bias"});
+}
+
+}  // namespace

@@ -55,7 +55,71 @@ std::string shape_text(const std::array<index_t, N>& a) {
   return format_seq(a);
 }
 
+/// What the layer requires of its input, in the framework's terms: the shape
+/// the call was made for, the declared channels, non-empty spatial extents,
+/// an output of at least one element.
+template <std::size_t N>
+void check_layer_input(const LayerContract<N>& c, const std::array<index_t, N + 2>& input_shape,
+                       const std::array<index_t, N>& strides) {
+  if (c.layer.empty()) return;  // a call not made by a translator
+  if (c.input_shape_fixed && input_shape != c.input_shape) {
+    detail::fail(c.layer, ": ", c.input_name, " shape ", detail::shape_text(input_shape), " differs from ",
+                 detail::shape_text(c.input_shape), ", the input shape this call was made for");
+  }
+  if (c.input_channels >= 0 && input_shape[c.input_channel_axis] != c.input_channels) {
+    detail::fail(c.layer, ": ", c.input_name, " has ", input_shape[c.input_channel_axis], " channels (dimension ",
+                 c.input_channel_axis, " of ", c.input_layout, " = ", detail::shape_text(input_shape), ") but ",
+                 c.input_channels_name, " = ", c.input_channels);
+  }
+  if (c.spatial_input_nonempty) {
+    for (std::size_t d = 0; d < N; ++d) {
+      if (input_shape[c.input_channel_axis == 1 ? 2 + d : 1 + d] < 1) {
+        detail::fail(c.layer, ": ", c.input_name, " shape ", detail::shape_text(input_shape),
+                     " has an empty spatial dimension; only zero batch inputs are supported");
+      }
+    }
+  }
+  if (c.output_add) {
+    for (std::size_t d = 0; d < N; ++d) {
+      const index_t in = input_shape[c.input_channel_axis == 1 ? 2 + d : 1 + d];
+      const index_t extent = detail::checked_add(detail::checked_mul(in - 1, strides[d], "output size"),
+                                                 (*c.output_add)[d], "output size");
+      if (extent < 1) {
+        detail::fail(c.layer, ": output size is too small: ", c.input_name, " ", detail::shape_text(input_shape),
+                     " gives an output size of ", extent, " in spatial dimension ", d, " (", c.output_formula,
+                     "); it must be at least 1");
+      }
+    }
+  }
+}
+
 }  // namespace detail
+
+/// A translated layer's packed kernel: a PackedKernel whose plan() first
+/// checks the input as the layer's framework does (ConvTransposeCall::kernel
+/// makes it).
+template <class Packed, std::size_t N>
+class LayerKernel {
+ public:
+  /// Made by ConvTransposeCall::kernel.
+  LayerKernel(Packed packed, detail::LayerContract<N> layer, const std::array<index_t, N>& strides)
+      : packed_(std::move(packed)), layer_(std::move(layer)), strides_(strides) {}
+
+  /// A plan for inputs of `input_shape`, which the layer must accept.
+  auto plan(const std::array<index_t, N + 2>& input_shape) const {
+    detail::check_layer_input(layer_, input_shape, strides_);
+    return packed_.plan(input_shape);
+  }
+  /// The PackedKernel (no framework checks on its plans).
+  const Packed& packed() const noexcept { return packed_; }
+  /// Bytes of the packed data, shared by every plan.
+  std::size_t packed_kernel_bytes() const noexcept { return packed_.packed_kernel_bytes(); }
+
+ private:
+  Packed packed_;
+  detail::LayerContract<N> layer_;
+  std::array<index_t, N> strides_;
+};
 
 /// The arguments of one conv_transpose call besides lhs and rhs, as a
 /// translator derives them from a framework's layer, and what that layer
@@ -80,9 +144,7 @@ struct ConvTransposeCall {
   template <class Out = void, class L, class R, class B>
   auto operator()(const L& input, const R& weight, const B& bias) const {
     check(view(input).shape(), view(weight).shape(), true);
-    ConvTransposeOptions<N> o = options;
-    o.bias = BiasView(bias);
-    return conv_transpose<Out>(input, weight, strides, padding, o);
+    return conv_transpose<Out>(input, weight, strides, padding, with_bias(bias));
   }
 
   /// A plan for inputs of `input_shape` (layer without a bias).
@@ -95,26 +157,45 @@ struct ConvTransposeCall {
   template <class Out = void, class R, class B>
   auto plan(const R& weight, const B& bias, const std::array<index_t, N + 2>& input_shape) const {
     check(input_shape, view(weight).shape(), true);
+    return make_plan<Out>(weight, input_shape, strides, padding, with_bias(bias));
+  }
+
+  /// The weight packed once for inputs of any shape the layer accepts (layer
+  /// without a bias); its plan(input_shape) checks the input in the
+  /// framework's terms, as this call does.
+  template <class Out = void, class R>
+  auto kernel(const R& weight) const {
+    check_weight(view(weight).shape(), false);
+    auto packed = make_kernel<Out>(weight, strides, padding, options);
+    return LayerKernel<decltype(packed), N>(std::move(packed), layer, strides);
+  }
+  /// The same with the layer's bias.
+  template <class Out = void, class R, class B>
+  auto kernel(const R& weight, const B& bias) const {
+    check_weight(view(weight).shape(), true);
+    auto packed = make_kernel<Out>(weight, strides, padding, with_bias(bias));
+    return LayerKernel<decltype(packed), N>(std::move(packed), layer, strides);
+  }
+
+  /// options with the layer's bias (a rank-1 Tensor or TensorView).
+  template <class B>
+  ConvTransposeOptions<N> with_bias(const B& bias) const {
     ConvTransposeOptions<N> o = options;
     o.bias = BiasView(bias);
-    return make_plan<Out>(weight, input_shape, strides, padding, o);
+    return o;
   }
 
   /// Checks the operands' shapes against the layer, in the framework's terms
   /// (the rest is checked by conv_transpose).
   void check(const std::array<index_t, N + 2>& input_shape, const std::array<index_t, N + 2>& weight_shape,
              bool has_bias) const {
+    detail::check_layer_input(layer, input_shape, strides);
+    check_weight(weight_shape, has_bias);
+  }
+  /// The weight and bias part of check().
+  void check_weight(const std::array<index_t, N + 2>& weight_shape, bool has_bias) const {
     const detail::LayerContract<N>& c = layer;
     if (c.layer.empty()) return;  // a call not made by a translator
-    if (c.input_shape_fixed && input_shape != c.input_shape) {
-      detail::fail(c.layer, ": ", c.input_name, " shape ", detail::shape_text(input_shape), " differs from ",
-                   detail::shape_text(c.input_shape), ", the input shape this call was made for");
-    }
-    if (c.input_channels >= 0 && input_shape[c.input_channel_axis] != c.input_channels) {
-      detail::fail(c.layer, ": ", c.input_name, " has ", input_shape[c.input_channel_axis], " channels (dimension ",
-                   c.input_channel_axis, " of ", c.input_layout, " = ", detail::shape_text(input_shape), ") but ",
-                   c.input_channels_name, " = ", c.input_channels);
-    }
     for (std::size_t i = 0; i < N + 2; ++i) {
       if (c.weight_shape[i] >= 0 && weight_shape[i] != c.weight_shape[i]) {
         detail::fail(c.layer, ": ", c.weight_name, " shape ", detail::shape_text(weight_shape),
@@ -128,26 +209,6 @@ struct ConvTransposeCall {
     }
     if (!c.bias && has_bias) {
       detail::fail(c.layer, ": a ", c.bias_name, " was passed but the layer has none (", c.bias_name, " = False)");
-    }
-    if (c.spatial_input_nonempty) {
-      for (std::size_t d = 0; d < N; ++d) {
-        if (input_shape[c.input_channel_axis == 1 ? 2 + d : 1 + d] < 1) {
-          detail::fail(c.layer, ": ", c.input_name, " shape ", detail::shape_text(input_shape),
-                       " has an empty spatial dimension; only zero batch inputs are supported");
-        }
-      }
-    }
-    if (c.output_add) {
-      for (std::size_t d = 0; d < N; ++d) {
-        const index_t in = input_shape[c.input_channel_axis == 1 ? 2 + d : 1 + d];
-        const index_t extent = detail::checked_add(detail::checked_mul(in - 1, strides[d], "output size"),
-                                                   (*c.output_add)[d], "output size");
-        if (extent < 1) {
-          detail::fail(c.layer, ": output size is too small: ", c.input_name, " ", detail::shape_text(input_shape),
-                       " gives an output size of ", extent, " in spatial dimension ", d, " (", c.output_formula,
-                       "); it must be at least 1");
-        }
-      }
     }
   }
 };
