@@ -11,16 +11,18 @@ int main() {
   for (convt::index_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(i % 7) - 3.0f;
   for (convt::index_t i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>(i % 5) * 0.25f;
 
-  const auto y = convt::conv_transpose(convt::view(x), convt::view(w), {2, 2}, convt::Padding::same());
+  const auto y = convt::conv_transpose(x, w, {2, 2}, convt::Padding::same());
   std::printf("output shape: %lld x %lld x %lld x %lld\n", static_cast<long long>(y.extent(0)),
               static_cast<long long>(y.extent(1)), static_cast<long long>(y.extent(2)),
               static_cast<long long>(y.extent(3)));
 
   // Inference loop: pack the kernel once, run many times.
-  const auto plan = convt::make_plan(convt::view(w), x.shape(), {2, 2}, convt::Padding::same());
-  const auto again = plan(convt::view(x));
+  const auto plan = convt::make_plan(w, x.shape(), {2, 2}, convt::Padding::same());
+  const auto again = plan(x);  // a new tensor, or
+  convt::Tensor<float, 4> into(plan.output_shape());
+  plan.run(x, into);  // into existing memory: input first, output second
   for (convt::index_t i = 0; i < y.size(); ++i) {
-    if (again.data()[i] != y.data()[i]) {
+    if (again.data()[i] != y.data()[i] || into.data()[i] != y.data()[i]) {
       std::printf("plan and conv_transpose disagree at %lld\n", static_cast<long long>(i));
       return 1;
     }
