@@ -13,6 +13,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -112,11 +113,20 @@ struct Problem {
 /// (the layer most decoders have), to measure what the fusion costs.
 enum class Fused { Nothing, BiasRelu };
 
+/// What a convt entry times: a run of a ready plan, or making one — from
+/// the unpacked kernel (make_plan: what a first call pays, comparable to a
+/// peer's primitive creation with its weight reorder) or from a kernel
+/// packed before (PackedKernel::plan: what a new input shape costs).
+enum class Timed { Run, MakePlan, PlanFromKernel };
+
 template <std::size_t Rank, class In, class Out>
-Runnable convt_runnable(const Problem& p, int threads, convt::Lowering lowering, Fused fused) {
+Runnable convt_runnable(const Problem& p, int threads, convt::Lowering lowering, Fused fused, Timed timed) {
   struct State {
     convt::Tensor<In, Rank> x, w;
     std::vector<Out> bias;
+    std::array<convt::index_t, Rank - 2> strides{};
+    convt::ConvTransposeOptions<Rank - 2> opt;
+    std::optional<convt::PackedKernel<In, Out, Rank>> kernel;
     std::optional<convt::Plan<In, Out, Rank>> plan;
     convt::Tensor<Out, Rank> y;
   };
@@ -134,10 +144,27 @@ Runnable convt_runnable(const Problem& p, int threads, convt::Lowering lowering,
     opt.bias = convt::BiasView(st->bias.data(), p.spec.o);
     opt.activation = convt::Activation::relu();
   }
-  st->plan.emplace(convt::make_plan<Out>(convt::view(st->w), st->x.shape(), strides, padding(p.spec), opt));
+  st->strides = strides;
+  st->opt = opt;
+  st->kernel.emplace(convt::make_kernel<Out>(convt::view(st->w), strides, padding(p.spec), opt));
+  st->plan.emplace(st->kernel->plan(st->x.shape()));
   st->y = convt::Tensor<Out, Rank>(st->plan->output_shape());
   Runnable r;
-  r.run = [st] { st->plan->run(convt::view(st->x), convt::view(st->y)); };
+  switch (timed) {
+    case Timed::Run: r.run = [st] { st->plan->run(convt::view(st->x), convt::view(st->y)); }; break;
+    case Timed::MakePlan:
+      r.run = [st, pad = padding(p.spec)] {
+        auto plan = convt::make_plan<Out>(convt::view(st->w), st->x.shape(), st->strides, pad, st->opt);
+        benchmark::DoNotOptimize(plan);
+      };
+      break;
+    case Timed::PlanFromKernel:
+      r.run = [st] {
+        auto plan = st->kernel->plan(st->x.shape());
+        benchmark::DoNotOptimize(plan);
+      };
+      break;
+  }
   r.output = [st] {
     std::vector<float> v(static_cast<std::size_t>(st->y.size()));
     for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(st->y.data()[i]);
@@ -147,21 +174,22 @@ Runnable convt_runnable(const Problem& p, int threads, convt::Lowering lowering,
 }
 
 template <std::size_t Rank>
-Runnable convt_by_type(const Problem& p, int threads, convt::Lowering lowering, Fused fused) {
+Runnable convt_by_type(const Problem& p, int threads, convt::Lowering lowering, Fused fused, Timed timed) {
   switch (p.spec.dtype) {
-    case DType::F32: return convt_runnable<Rank, float, float>(p, threads, lowering, fused);
-    case DType::BF16: return convt_runnable<Rank, Eigen::bfloat16, Eigen::bfloat16>(p, threads, lowering, fused);
-    case DType::I8toI32: return convt_runnable<Rank, std::int8_t, std::int32_t>(p, threads, lowering, fused);
-    case DType::F64: return convt_runnable<Rank, double, double>(p, threads, lowering, fused);
+    case DType::F32: return convt_runnable<Rank, float, float>(p, threads, lowering, fused, timed);
+    case DType::BF16: return convt_runnable<Rank, Eigen::bfloat16, Eigen::bfloat16>(p, threads, lowering, fused, timed);
+    case DType::I8toI32: return convt_runnable<Rank, std::int8_t, std::int32_t>(p, threads, lowering, fused, timed);
+    case DType::F64: return convt_runnable<Rank, double, double>(p, threads, lowering, fused, timed);
   }
   return {};
 }
 
-Runnable make_convt(const Problem& p, int threads, convt::Lowering lowering, Fused fused = Fused::Nothing) {
+Runnable make_convt(const Problem& p, int threads, convt::Lowering lowering, Fused fused = Fused::Nothing,
+                    Timed timed = Timed::Run) {
   switch (p.spec.nsp()) {
-    case 1: return convt_by_type<3>(p, threads, lowering, fused);
-    case 2: return convt_by_type<4>(p, threads, lowering, fused);
-    default: return convt_by_type<5>(p, threads, lowering, fused);
+    case 1: return convt_by_type<3>(p, threads, lowering, fused, timed);
+    case 2: return convt_by_type<4>(p, threads, lowering, fused, timed);
+    default: return convt_by_type<5>(p, threads, lowering, fused, timed);
   }
 }
 
@@ -287,6 +315,32 @@ void register_all(int all_threads) {
             s.useful_flops());
       }
       if (s.dtype != DType::F32) continue;
+      if (s.base && t == 1) {
+        // Creation costs (one thread: packing is serial in convt and oneDNN).
+        register_one(
+            "create_convt" + suffix,
+            [get] { return make_convt(get(), 1, convt::Lowering::PhaseSplit, Fused::Nothing, Timed::MakePlan); }, 0);
+        register_one(
+            "plan_convt" + suffix,
+            [get] { return make_convt(get(), 1, convt::Lowering::PhaseSplit, Fused::Nothing, Timed::PlanFromKernel); },
+            0);
+#ifdef CONVT_BENCH_ONEDNN
+        register_one(
+            "create_onednn" + suffix,
+            [get, s] {
+              const Problem& p = get();
+              // Every creation really creates: a user's first (and usually
+              // only) creation of a primitive is never a cache hit.
+              dnnl::set_primitive_cache_capacity(0);
+              return Runnable{[&p, s] {
+                                OneDnnDeconv peer(s, p.x, p.w, p.pads, p.out_sp, 1);
+                                benchmark::DoNotOptimize(peer);
+                              },
+                              {}};
+            },
+            0);
+#endif
+      }
       if (s.groups == 1) {
         register_one(
             "gemm" + suffix, [s, t] { return make_gemm_ceiling(s, t).first; }, make_gemm_ceiling_flops(s));

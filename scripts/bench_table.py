@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Runs bench_conv_transpose (all entries side by side, repeated) and prints
 one table: per shape and thread count, useful GFLOP/s (median of the
-repetitions) of convt, its dense lowering, the GEMM ceiling, oneDNN and
-XNNPACK, convt's ratio to the better peer and to the ceiling, and the
-geometric mean of the ratios over the 7 base shapes.
+repetitions) of convt, convt with a fused bias + ReLU, its dense lowering,
+the GEMM ceiling, oneDNN and XNNPACK, convt's ratio to the better peer and
+to the ceiling, the geometric mean of the ratios over the 7 base shapes,
+and what the fused bias + ReLU costs. --creation prints creation costs
+instead (one thread, base shapes): make_plan from the unpacked kernel, a
+plan from a packed kernel, oneDNN's primitive creation with its weight
+reorder (primitive cache disabled), and one run, in milliseconds.
 
 By default every library runs in its own process, one process per
 (repetition, library), the libraries in a fresh random order each
@@ -14,7 +18,7 @@ Google Benchmark's random interleaving instead.
 
   scripts/bench_table.py [--bench build/bench/bench_conv_transpose]
                          [--repetitions 5] [--filter REGEX] [--json out.json]
-                         [--one-process]
+                         [--one-process] [--creation]
 """
 import argparse
 import json
@@ -26,7 +30,10 @@ import subprocess
 import sys
 
 BASE = ["dcgan_2d", "unet_2d", "fcn32_2d", "unet_3d", "hifigan_1d", "s1_2d", "dil_2d"]
-KINDS = ["convt", "dense", "gemm", "onednn", "xnnpack"]
+KINDS = ["convt", "convt_bias_relu", "dense", "gemm", "onednn", "xnnpack"]
+# --creation: making a plan from the unpacked kernel, a plan from a packed
+# kernel, oneDNN's primitive creation (with its weight reorder), one run.
+CREATION_KINDS = ["create_convt", "plan_convt", "create_onednn", "convt"]
 
 
 def main():
@@ -35,9 +42,14 @@ def main():
     ap.add_argument("--repetitions", type=int, default=5)
     ap.add_argument("--filter", default=".")
     ap.add_argument("--json", help="keep the raw benchmark JSON here")
+    ap.add_argument("--creation", action="store_true",
+                    help="creation costs (one thread, base shapes) instead of throughput")
     ap.add_argument("--one-process", action="store_true",
                     help="all libraries in one process (Google Benchmark's random interleaving)")
     args = ap.parse_args()
+    kinds_run = CREATION_KINDS if args.creation else KINDS
+    if args.creation:
+        args.filter = f"({args.filter}).*/threads:1$"
     def run(filt, reps, interleave):
         cmd = [args.bench, f"--benchmark_filter={filt}", f"--benchmark_repetitions={reps}",
                "--benchmark_report_aggregates_only=false", "--benchmark_format=json"]
@@ -46,13 +58,13 @@ def main():
         return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
     if args.one_process:
-        data = run(args.filter, args.repetitions, True)
+        data = run(f"^({'|'.join(kinds_run)})/.*({args.filter})", args.repetitions, True)
         benchmarks = data["benchmarks"]
     else:
         rng = random.Random(2026)
         benchmarks, data = [], None
         for _ in range(args.repetitions):
-            kinds = KINDS[:]
+            kinds = kinds_run[:]
             rng.shuffle(kinds)
             for kind in kinds:
                 d = run(f"^{kind}/.*({args.filter})", 1, False)
@@ -66,13 +78,17 @@ def main():
         if b.get("run_type") != "iteration":
             continue
         kind, shape, threads = b["run_name"].split("/")[:3]
-        runs.setdefault((shape, threads.split(":")[1]), {}).setdefault(kind, []).append(b["GFLOPs"])
+        value = b["real_time"] if args.creation else b["GFLOPs"]  # ms (Unit(kMillisecond)) or GFLOP/s
+        runs.setdefault((shape, threads.split(":")[1]), {}).setdefault(kind, []).append(value)
     ctx = data["context"]
+    if args.creation:
+        return creation_table(runs, ctx, args)
     print(f"machine: {ctx.get('num_cpus')} CPUs @ {ctx.get('mhz_per_cpu')} MHz; "
           f"median of {args.repetitions} repetitions; useful GFLOP/s (gemm: its own FLOPs); "
           f"{'one process' if args.one_process else 'one process per library and repetition'}\n")
-    print("| shape | threads | convt | dense | gemm ceiling | oneDNN | XNNPACK | convt / best peer | convt / ceiling |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| shape | threads | convt | convt + bias + ReLU | dense | gemm ceiling | oneDNN | XNNPACK | convt / best peer "
+          "| convt / ceiling |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     ratios = {}
     for (shape, threads), kinds in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         med = {k: statistics.median(v) for k, v in kinds.items()}
@@ -90,6 +106,28 @@ def main():
         gm = math.exp(sum(math.log(r) for r in rs) / len(rs))
         print(f"\ngeometric mean of convt / best peer over {len(rs)} base shapes, threads={threads}: "
               f"{gm:.2f}x (min {min(rs):.2f}x)")
+    for threads in sorted({t for _, t in runs}):
+        cost = [statistics.median(k["convt"]) / statistics.median(k["convt_bias_relu"]) - 1
+                for (shape, t), k in runs.items() if t == threads and "convt" in k and "convt_bias_relu" in k]
+        if cost:
+            print(f"fused bias + ReLU, threads={threads}: {100 * statistics.median(cost):+.1f}% time (median over "
+                  f"{len(cost)} shapes; worst {100 * max(cost):+.1f}%)")
+
+
+def creation_table(runs, ctx, args):
+    """Median milliseconds of each creation kind, one thread."""
+    print(f"machine: {ctx.get('num_cpus')} CPUs @ {ctx.get('mhz_per_cpu')} MHz; median of {args.repetitions} "
+          f"repetitions; milliseconds, one thread; oneDNN's primitive cache disabled\n")
+    print("| shape | make_plan | plan from packed kernel | oneDNN primitive + weight reorder | one convt run "
+          "| make_plan / oneDNN | plan from kernel / run |")
+    print("|---|---|---|---|---|---|---|")
+    for (shape, _), kinds in sorted(runs.items()):
+        med = {k: statistics.median(v) for k, v in kinds.items()}
+        cell = lambda k: f"{med[k]:.3g}" if k in med else "–"  # noqa: E731
+        ratio = lambda a, b: f"{med[a] / med[b]:.2f}x" if a in med and b in med else "–"  # noqa: E731
+        print(f"| {shape} | {cell('create_convt')} | {cell('plan_convt')} | {cell('create_onednn')} | "
+              f"{cell('convt')} | {ratio('create_convt', 'create_onednn')} | {ratio('plan_convt', 'convt')} |")
+    return 0
 
 
 if __name__ == "__main__":
