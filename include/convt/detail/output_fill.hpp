@@ -96,31 +96,31 @@ void fill_uncovered(const PhaseSplit<Rank>& split, const std::array<index_t, Ran
   std::vector<Out> value(read_out ? 0 : static_cast<std::size_t>(features));
   for (std::size_t o = 0; o < value.size(); ++o)
     value[o] = ep.complete(ep.add_bias(E(0), static_cast<index_t>(o)), nullptr);
-  // Per dimension, which residues (q mod step) a phase owns: a table for
-  // small steps, a search in the sorted phases otherwise.
-  constexpr index_t kTable = 4096;
-  std::array<std::vector<char>, S> owned;
+  // Per spatial dimension and output index, whether a phase owns it: made
+  // once, so the loop over positions below does no division.
+  std::array<std::vector<char>, S> covered;
   for (std::size_t d = 0; d < S; ++d) {
     const AxisPhases& ax = split.axes[d];
-    if (ax.step <= kTable) {
-      owned[d].assign(static_cast<std::size_t>(ax.step), 0);
-      for (std::size_t i = 0; i < ax.kept; ++i) owned[d][static_cast<std::size_t>(ax.phases[i].first)] = 1;
+    const auto end = ax.phases.begin() + static_cast<std::ptrdiff_t>(ax.kept);
+    covered[d].resize(static_cast<std::size_t>(out_shape[2 + d]));
+    for (index_t q = 0; q < out_shape[2 + d]; ++q) {
+      const index_t phi = q % ax.step;
+      const auto it =
+          std::lower_bound(ax.phases.begin(), end, phi, [](const AxisPhase& p, index_t v) { return p.first < v; });
+      covered[d][static_cast<std::size_t>(q)] = it != end && it->first == phi;
     }
   }
-  auto covered_in = [&](std::size_t d, index_t q) {
-    const AxisPhases& ax = split.axes[d];
-    const index_t phi = q % ax.step;
-    if (!owned[d].empty()) return owned[d][static_cast<std::size_t>(phi)] != 0;
-    const auto end = ax.phases.begin() + static_cast<std::ptrdiff_t>(ax.kept);
-    const auto it =
-        std::lower_bound(ax.phases.begin(), end, phi, [](const AxisPhase& p, index_t v) { return p.first < v; });
-    return it != end && it->first == phi;
-  };
   const bool none_covered = split.phases.empty();
+  const index_t o_stride = out_stride[1];
   auto fill_position = [&](index_t off) {
+    Out* dst = out + off;
+    if (!read_out && o_stride == 1) {
+      std::copy(value.begin(), value.end(), dst);  // features contiguous: one block copy
+      return;
+    }
     for (index_t o = 0; o < features; ++o) {
-      Out* dst = out + off + o * out_stride[1];
-      *dst = read_out ? ep.complete(ep.add_bias(E(0), o), dst) : value[static_cast<std::size_t>(o)];
+      dst[o * o_stride] =
+          read_out ? ep.complete(ep.add_bias(E(0), o), dst + o * o_stride) : value[static_cast<std::size_t>(o)];
     }
   };
   if constexpr (S == 0) {
@@ -137,11 +137,11 @@ void fill_uncovered(const PhaseSplit<Rank>& split, const std::array<index_t, Ran
           const index_t n = job / out_shape[2];
           std::array<index_t, S> q{};
           q[0] = job % out_shape[2];
-          const bool outer_covered = !none_covered && covered_in(0, q[0]);
+          const bool outer_covered = !none_covered && covered[0][static_cast<std::size_t>(q[0])];
           for (index_t p = 0; p < inner; ++p) {
-            bool covered = outer_covered;
-            for (std::size_t d = 1; d < S && covered; ++d) covered = covered_in(d, q[d]);
-            if (!covered) {
+            bool is_covered = outer_covered;
+            for (std::size_t d = 1; d < S && is_covered; ++d) is_covered = covered[d][static_cast<std::size_t>(q[d])];
+            if (!is_covered) {
               index_t off = n * out_stride[0];
               for (std::size_t d = 0; d < S; ++d) off += q[d] * out_stride[2 + d];
               fill_position(off);

@@ -237,7 +237,32 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, con
   }
   if constexpr (std::is_floating_point_v<Acc> && std::is_same_v<typename OutputEpilogue<Acc, Out>::E, Acc> &&
                 Eigen::internal::packet_traits<Acc>::Vectorizable) {
-    if (ep.packet_activation()) {
+    if (!read_out && !ep.packet_activation()) {
+      // Bias and the piecewise activation on the result tile in place, a
+      // column (one feature) at a time while it is in cache, through the
+      // same finish_packet() as every other path (ragged ends padded into a
+      // packet); then the plain write, with its register transposes.
+      // Measured against write_rows_finished on unet_3d/fcn32_2d: the
+      // fused bias + ReLU cost 10-11% there, and about 1-3% this way.
+      using Packet = typename Eigen::internal::packet_traits<Acc>::type;
+      constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
+      const Packet none = Eigen::internal::pset1<Packet>(Acc(0));
+      for (index_t o = 0; o < features; ++o) {
+        Acc* col = res + o * rows;
+        const Packet b = Eigen::internal::pset1<Packet>(ep.has_bias() ? ep.bias()[feature0 + o] : Acc(0));
+        index_t r = 0;
+        for (; r + P <= rows; r += P) {
+          Eigen::internal::pstoreu(col + r, ep.finish_packet(Eigen::internal::ploadu<Packet>(col + r), b, none));
+        }
+        if (r < rows) {
+          alignas(64) Acc pad[P] = {};
+          std::copy(col + r, col + rows, pad);
+          Eigen::internal::pstore(pad, ep.finish_packet(Eigen::internal::pload<Packet>(pad), b, none));
+          std::copy(pad, pad + (rows - r), col + r);
+        }
+      }
+      write_rows<true>(res, rows, features, out, o_stride, row_offset, sparse, convert_only);
+    } else if (ep.packet_activation()) {
       // Bias, accumulation and the activation on the result tile (a column
       // at a time, the activation over whole packets), then a plain write.
       for (index_t o = 0; o < features; ++o) {
