@@ -49,7 +49,7 @@ def main():
     args = ap.parse_args()
     kinds_run = CREATION_KINDS if args.creation else KINDS
     if args.creation:
-        args.filter = f"({args.filter}).*/threads:1$"
+        args.filter = f"({args.filter}).*/threads:1/"
     def run(filt, reps, interleave):
         cmd = [args.bench, f"--benchmark_filter={filt}", f"--benchmark_repetitions={reps}",
                "--benchmark_report_aggregates_only=false", "--benchmark_format=json"]
@@ -122,9 +122,11 @@ def creation_table(runs, ctx, args):
           "| make_plan / oneDNN | plan from kernel / run |")
     print("|---|---|---|---|---|---|---|")
     for (shape, _), kinds in sorted(runs.items()):
+        if "create_convt" not in kinds:
+            continue
         med = {k: statistics.median(v) for k, v in kinds.items()}
         cell = lambda k: f"{med[k]:.3g}" if k in med else "–"  # noqa: E731
-        ratio = lambda a, b: f"{med[a] / med[b]:.2f}x" if a in med and b in med else "–"  # noqa: E731
+        ratio = lambda a, b: f"{med[a] / med[b]:.2g}x" if a in med and b in med else "–"  # noqa: E731
         print(f"| {shape} | {cell('create_convt')} | {cell('plan_convt')} | {cell('create_onednn')} | "
               f"{cell('convt')} | {ratio('create_convt', 'create_onednn')} | {ratio('plan_convt', 'convt')} |")
     return 0
