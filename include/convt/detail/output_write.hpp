@@ -60,13 +60,26 @@ bool tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phas
   return skipped;
 }
 
+/// The packet step of a plain write: none.
+struct KeepPackets {
+  /// The step for features [o, o + packet size).
+  KeepPackets at(index_t) const noexcept { return {}; }
+  /// The packet unchanged.
+  template <class Packet>
+  const Packet& operator()(const Packet& p) const noexcept {
+    return p;
+  }
+};
+
 /// Writes one value per (row, feature) of a tile: element (r, o) of the
 /// column-major result `res` [rows x features] goes to
 /// out[row_offset[r] + o * o_stride] through `emit(dst, value, o)`. With
-/// `kPlain` (no epilogue) and equal types, packets are stored directly.
-template <bool kPlain, class Acc, class Out, class Emit>
+/// `kPlain` and equal types, whole packets of the register transposes are
+/// stored directly after `packets.at(o)(packet)` — which must compute what
+/// `emit` computes for each lane (identity for a plain conversion).
+template <bool kPlain, class Acc, class Out, class Emit, class Packets = KeepPackets>
 void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_t o_stride, const index_t* row_offset,
-                bool sparse, const Emit& emit) {
+                bool sparse, const Emit& emit, const Packets& packets = {}) {
   if (sparse) {
     // Some rows are not the phase's (kSkipRow): a row at a time.
     for (index_t r = 0; r < rows; ++r) {
@@ -102,7 +115,8 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
           for (index_t i = 0; i < P; ++i) block.packet[i] = Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r);
           Eigen::internal::ptranspose(block);
           if constexpr (kPlain && std::is_same_v<Acc, Out>) {
-            for (index_t j = 0; j < P; ++j) Eigen::internal::pstoreu(dst[j] + o, block.packet[j]);
+            const auto step = packets.at(o);
+            for (index_t j = 0; j < P; ++j) Eigen::internal::pstoreu(dst[j] + o, step(block.packet[j]));
           } else {
             alignas(64) Acc line[P];
             for (index_t j = 0; j < P; ++j) {
@@ -238,30 +252,31 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, con
   if constexpr (std::is_floating_point_v<Acc> && std::is_same_v<typename OutputEpilogue<Acc, Out>::E, Acc> &&
                 Eigen::internal::packet_traits<Acc>::Vectorizable) {
     if (!read_out && !ep.packet_activation()) {
-      // Bias and the piecewise activation on the result tile in place, a
-      // column (one feature) at a time while it is in cache, through the
-      // same finish_packet() as every other path (ragged ends padded into a
-      // packet); then the plain write, with its register transposes.
-      // Measured against write_rows_finished on unet_3d/fcn32_2d: the
-      // fused bias + ReLU cost 10-11% there, and about 1-3% this way.
+      // Bias and the piecewise activation inside the plain write: on its
+      // register-transposed packets through finish_packet(), elsewhere
+      // (ragged ends, sparse tiles, channel-strided outputs) through
+      // finish(), which for these steps (an add, a compare, a multiply —
+      // nothing to contract) gives the same bits lane by lane.
       using Packet = typename Eigen::internal::packet_traits<Acc>::type;
-      constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
-      const Packet none = Eigen::internal::pset1<Packet>(Acc(0));
-      for (index_t o = 0; o < features; ++o) {
-        Acc* col = res + o * rows;
-        const Packet b = Eigen::internal::pset1<Packet>(ep.has_bias() ? ep.bias()[feature0 + o] : Acc(0));
-        index_t r = 0;
-        for (; r + P <= rows; r += P) {
-          Eigen::internal::pstoreu(col + r, ep.finish_packet(Eigen::internal::ploadu<Packet>(col + r), b, none));
+      struct Finish {
+        const OutputEpilogue<Acc, Out>* ep;
+        const Acc* bias;  // at feature0, or null
+        struct Step {
+          const OutputEpilogue<Acc, Out>* ep;
+          Packet bias;
+          Packet operator()(const Packet& v) const {
+            return ep->finish_packet(v, bias, Eigen::internal::pset1<Packet>(Acc(0)));  // no output to add
+          }
+        };
+        Step at(index_t o) const {
+          return {ep, bias ? Eigen::internal::ploadu<Packet>(bias + o) : Eigen::internal::pset1<Packet>(Acc(0))};
         }
-        if (r < rows) {
-          alignas(64) Acc pad[P] = {};
-          std::copy(col + r, col + rows, pad);
-          Eigen::internal::pstore(pad, ep.finish_packet(Eigen::internal::pload<Packet>(pad), b, none));
-          std::copy(pad, pad + (rows - r), col + r);
-        }
-      }
-      write_rows<true>(res, rows, features, out, o_stride, row_offset, sparse, convert_only);
+      };
+      const Acc* bias = ep.has_bias() ? ep.bias() + feature0 : nullptr;
+      write_rows<true>(
+          res, rows, features, out, o_stride, row_offset, sparse,
+          [&](Out* dst, const Acc& v, index_t o) { *dst = ep.finish(ep.add_bias(v, feature0 + o), nullptr); },
+          Finish{&ep, bias});
     } else if (ep.packet_activation()) {
       // Bias, accumulation and the activation on the result tile (a column
       // at a time, the activation over whole packets), then a plain write.
