@@ -51,7 +51,9 @@ template <class Res, class AccT, class V>
     U v = static_cast<U>(want);
     if (bias) v = static_cast<U>(v + static_cast<U>(*bias));
     const U beta = static_cast<U>(static_cast<std::int64_t>(e.accumulate));
-    v = static_cast<U>(v + static_cast<U>(beta * static_cast<U>(prev)));
+    // In 64 bits: U may promote to int, where the product can overflow.
+    v = static_cast<U>(v + static_cast<U>(static_cast<std::uint64_t>(beta) *
+                                          static_cast<std::uint64_t>(static_cast<U>(prev))));
     Res r = static_cast<Res>(v);
     if (e.activation.kind() == convt::Activation::Kind::ReLU && r < Res(0)) r = 0;
     if (e.activation.kind() == convt::Activation::Kind::Clamp) {

@@ -121,6 +121,7 @@ TEST(PackedKernel, PlansEqualMakePlanBitwise) {
             const auto a = kernel.plan(lhs.shape())(lhs);
             const auto b = convt::make_plan(rhs, lhs.shape(), {s, s + 1}, pad, opt)(lhs);
             ASSERT_EQ(a.shape(), b.shape());
+            if (a.size() == 0) continue;  // empty: no data to compare (memcmp takes no null pointer)
             ASSERT_EQ(0, std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())))
                 << "k " << k << " s " << s << " lo " << lo << " input " << h << "x" << wd;
           }

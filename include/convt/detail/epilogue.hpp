@@ -170,16 +170,15 @@ class OutputEpilogue {
     using namespace Eigen::internal;
     if (!bias_.empty()) v = padd(v, bias);
     if (accumulate_) v = padd(v, pmul(pset1<Packet>(beta_), prev));
-    const Packet zero = pzero(v);
-    switch (kind_) {
-      case Kind::ReLU: return pselect(pcmp_lt(v, zero), zero, v);  // NaN stays NaN
-      case Kind::LeakyReLU: return pselect(pcmp_lt(v, zero), pmul(v, pset1<Packet>(slope_)), v);
-      case Kind::Clamp: {
-        const Packet lo = pset1<Packet>(lo_), hi = pset1<Packet>(hi_);
-        return pselect(pcmp_lt(v, lo), lo, pselect(pcmp_lt(hi, v), hi, v));
-      }
-      default: return v;
-    }
+    return activate_piecewise(v);
+  }
+  /// The same for an output that is not read (it holds zero): no beta term,
+  /// as finish() without a previous value — so the two agree bit for bit
+  /// (a + beta * 0 would turn a -0 sum into +0).
+  template <class Packet>
+  Packet finish_packet(Packet v, const Packet& bias) const {
+    if (!bias_.empty()) v = Eigen::internal::padd(v, bias);
+    return activate_piecewise(v);
   }
 
   /// The final value of one element for any activation: v (= sum + bias)
@@ -232,6 +231,21 @@ class OutputEpilogue {
   }
 
  private:
+  template <class Packet>
+  Packet activate_piecewise(const Packet& v) const {
+    using namespace Eigen::internal;
+    const Packet zero = pzero(v);
+    switch (kind_) {
+      case Kind::ReLU: return pselect(pcmp_lt(v, zero), zero, v);  // NaN stays NaN
+      case Kind::LeakyReLU: return pselect(pcmp_lt(v, zero), pmul(v, pset1<Packet>(slope_)), v);
+      case Kind::Clamp: {
+        const Packet lo = pset1<Packet>(lo_), hi = pset1<Packet>(hi_);
+        return pselect(pcmp_lt(v, lo), lo, pselect(pcmp_lt(hi, v), hi, v));
+      }
+      default: return v;
+    }
+  }
+
   static bool is_transcendental(Kind k) noexcept {
     return k == Kind::Tanh || k == Kind::Sigmoid || k == Kind::GeluErf || k == Kind::GeluTanh || k == Kind::SiLU;
   }

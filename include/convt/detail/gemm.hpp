@@ -76,6 +76,7 @@ PackedMatrix<Acc> pack_rhs(const Acc* rowmajor, index_t depth, index_t cols) {
     total += (std::min(p.kc, depth - k0) * cols + align - 1) / align * align;
   }
   p.data.resize(static_cast<std::size_t>(total));
+  if (cols == 0) return p;  // nothing to pack; `rowmajor` may be null, and a mapper must not index it
   typename G::PackRhs pack;
   typename G::RhsMapper src(rowmajor, cols);
   for (index_t k0 = 0, b = 0; k0 < depth; k0 += p.kc, ++b) {

@@ -264,9 +264,7 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, con
         struct Step {
           const OutputEpilogue<Acc, Out>* ep;
           Packet bias;
-          Packet operator()(const Packet& v) const {
-            return ep->finish_packet(v, bias, Eigen::internal::pset1<Packet>(Acc(0)));  // no output to add
-          }
+          Packet operator()(const Packet& v) const { return ep->finish_packet(v, bias); }
         };
         Step at(index_t o) const {
           return {ep, bias ? Eigen::internal::ploadu<Packet>(bias + o) : Eigen::internal::pset1<Packet>(Acc(0))};
