@@ -298,6 +298,33 @@ TEST(Errors, HugeStrideMakesASmallPlan) {
   EXPECT_EQ(empty.output_shape()[0], 0);
 }
 
+// Found by the fuzzer: a kernel without elements but with a 2^40 extent
+// elsewhere was walked tap by tap when its phases were made (a hang, then
+// out of memory). Such a kernel owns no taps: the plan is immediate and
+// empty, and every output is the empty sum.
+TEST(Errors, EmptyKernelWithHugeExtentMakesAnEmptyPlan) {
+  const index_t huge = index_t{1} << 40;
+  float one = 1;
+  for (const std::array<index_t, 3>& rhs_shape :
+       {std::array<index_t, 3>{huge, 1, 0}, std::array<index_t, 3>{huge, 0, 1}, std::array<index_t, 3>{0, 1, 1}}) {
+    SCOPED_TRACE(convt::detail::format_seq(rhs_shape));
+    convt::TensorView<const float, 3> rhs(&one, rhs_shape, {0, 0, 0});
+    const std::array<index_t, 3> lhs_shape{1, 1, rhs_shape[1]};
+    const auto plan = convt::make_plan(rhs, lhs_shape, {3}, Padding::valid());
+    EXPECT_EQ(plan.packed_kernel_bytes(), 0u);
+  }
+  // The output of a kernel without output features is empty; with output
+  // features and no taps it is all zeros.
+  convt::TensorView<const float, 4> lhs(&one, {1, 1, 1, 1}, {0, 0, 0, 0});
+  const auto none = convt::conv_transpose(lhs, convt::TensorView<const float, 4>(&one, {huge, 2, 1, 0}, {0, 0, 0, 0}),
+                                          {2, 2}, Padding::valid());
+  EXPECT_EQ(none.size(), 0);
+  const auto zeros = convt::conv_transpose(lhs, convt::TensorView<const float, 4>(&one, {0, huge, 1, 2}, {0, 0, 0, 0}),
+                                           {2, 2}, Padding::explicit_pads({{0, 0}, {huge, 0}}));
+  ASSERT_EQ(zeros.shape(), (std::array<index_t, 4>{1, 2, 2, 2}));
+  for (index_t i = 0; i < zeros.size(); ++i) EXPECT_EQ(zeros.data()[i], 0.0f);
+}
+
 // Negative strides are handled, not rejected: a flipped input view.
 TEST(Errors, NegativeInputStridesAreSupported) {
   std::vector<float> x = {1, 2, 3, 4};

@@ -133,12 +133,17 @@ struct PhaseSplit {
   bool zero_fill = false;
 };
 
-/// The owned phases of every spatial dimension of `g`'s kernel.
+/// The owned phases of every spatial dimension of `g`'s kernel. A kernel
+/// without elements owns no taps in any dimension: its other extents may be
+/// anything up to int64 (nothing is allocated for them), so they must not be
+/// walked tap by tap.
 template <std::size_t Rank>
 std::array<AxisPhases, Rank - 2> owned_axes(const Geometry<Rank>& g, Lowering lowering) {
+  bool empty = g.in_features == 0 || g.out_features == 0;
+  for (std::size_t d = 0; d < Rank - 2; ++d) empty = empty || g.kernel[d] == 0;
   std::array<AxisPhases, Rank - 2> axes;
   for (std::size_t d = 0; d < Rank - 2; ++d) {
-    axes[d] = owned_phases(g.kernel[d], g.stride[d], g.dilation[d], g.pad[d].first, lowering);
+    axes[d] = owned_phases(empty ? 0 : g.kernel[d], g.stride[d], g.dilation[d], g.pad[d].first, lowering);
   }
   return axes;
 }
