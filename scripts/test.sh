@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # convt's whole test suite, from a fresh Debian 12 machine:
 #   installs what is missing (apt-get, as root or through sudo), then
-#   1. configures, builds (g++, warnings as errors) and runs every ctest test;
+#   1. configures, builds (g++, warnings as errors) and runs every ctest test
+#      (the fast-path tests built for this machine: -march=native);
 #   2. builds the API reference (doxygen), then builds and runs the suite
-#      again with clang (warnings as errors; the fast-path tests' -march=native
-#      variants are left to the g++ and sanitizer builds);
+#      again with clang (warnings as errors; the fast-path tests at the
+#      baseline ISA, SSE2: the other vector width; convt-npy, a third of
+#      the compile time, at -O1: its warnings and results are what count);
 #   3. installs convt to a prefix and builds a consumer every way a project
 #      can take it (tests/consumer/run.sh): find_package (and refuses an
 #      incompatible version), add_subdirectory, FetchContent, vendored
@@ -15,8 +17,14 @@
 #      (conv_transpose; the .npy reader) for CONVT_FUZZ_SECONDS each (default
 #      45) from their committed seed corpora;
 #   5. cross-compiles the suite for aarch64 (NEON) and runs it under qemu-user.
-# The slow differential test runs 3,000 problems in the g++ build and 1,000
-# in the others (CONVT_DIFF_PROBLEMS).
+# The slow differential test runs 3,000 problems in the g++ build, 1,000 in
+# the clang and sanitizer builds and 500 on aarch64 (CONVT_DIFF_PROBLEMS).
+# Time goes to compiling (Eigen's GEMM per type, rank and accumulator), so
+# each build compiles each test once, at the vector width it is there for,
+# and the checking builds (sanitizers, aarch64) skip what only costs time:
+# full debug information (line tables are enough for their reports) and
+# -O3 (the emulated aarch64 run is as fast at -O1, which compiles in half
+# the time).
 # Usage: scripts/test.sh        (BUILD_ROOT=/some/dir to build elsewhere)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,7 +60,8 @@ convt_ensure_packages cmake make g++ clang libclang-rt-14-dev libeigen3-dev libg
 
 
 stage "g++: configure, build, test"
-cmake -S "$root" -B "$build_root/gcc" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DCONVT_WERROR=ON
+cmake -S "$root" -B "$build_root/gcc" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DCONVT_WERROR=ON \
+  -DCONVT_TEST_DEFAULT_ISA=OFF
 cmake --build "$build_root/gcc" -j "$jobs"
 ctest --test-dir "$build_root/gcc" --output-on-failure -j "$jobs"
 stage "API reference (doxygen; an undocumented public declaration fails)"
@@ -60,7 +69,7 @@ cmake --build "$build_root/gcc" --target docs
 
 stage "clang: configure, build, test"
 cmake -S "$root" -B "$build_root/clang" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DCONVT_WERROR=ON \
-  -DCONVT_TEST_NATIVE=OFF
+  -DCONVT_TEST_NATIVE=OFF -DCONVT_NPY_CLI_COMPILE_OPTIONS=-O1
 cmake --build "$build_root/clang" -j "$jobs"
 CONVT_DIFF_PROBLEMS=1000 ctest --test-dir "$build_root/clang" --output-on-failure -j "$jobs"
 
@@ -77,9 +86,10 @@ stage "clang AddressSanitizer + UndefinedBehaviorSanitizer: build, test"
 # instead of letting operator new throw). The fast-path tests run in their
 # -march=native variant only, and convt-npy (the slowest target; its .npy
 # reader has its own fuzzer below) is not built here.
-san="-O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all"
+san="-O1 -gline-tables-only -fno-omit-frame-pointer -fno-sanitize-recover=all"
 cmake -S "$root" -B "$build_root/asan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
   -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_NPY_CLI=OFF -DCONVT_TEST_DEFAULT_ISA=OFF \
+  -DCMAKE_CXX_FLAGS_DEBUG= \
   -DCMAKE_CXX_FLAGS="$san -fsanitize=address,undefined -DCONVT_PORTABLE_OVERFLOW"
 cmake --build "$build_root/asan" -j "$jobs"
 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 CONVT_DIFF_PROBLEMS=1000 \
@@ -87,7 +97,8 @@ ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 CONVT_DIFF_PROBLEMS=1000
 
 stage "clang ThreadSanitizer: threaded tests"
 cmake -S "$root" -B "$build_root/tsan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-  -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_EXAMPLES=OFF -DCMAKE_CXX_FLAGS="$san -fsanitize=thread"
+  -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_EXAMPLES=OFF -DCMAKE_CXX_FLAGS_DEBUG= \
+  -DCMAKE_CXX_FLAGS="$san -fsanitize=thread"
 cmake --build "$build_root/tsan" -j "$jobs" --target test_parallel test_plan test_thread_pool
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir "$build_root/tsan" --output-on-failure -j "$jobs" -R "^(Parallel|Plan|ThreadPool)\."
 
@@ -110,7 +121,7 @@ stage "aarch64: cross-compile (g++-aarch64-linux-gnu), run under qemu-user"
 # nothing, and the peak-memory test measures the emulator's own memory too.
 cmake -S "$root" -B "$build_root/aarch64" -DCMAKE_BUILD_TYPE=Release -DCONVT_WERROR=ON \
   -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/aarch64-linux-gnu.cmake" -DCONVT_GTEST_SOURCE_DIR=/usr/src/googletest \
-  -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_EXAMPLES=OFF -DCONVT_INSTALL=OFF
+  -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_EXAMPLES=OFF -DCONVT_INSTALL=OFF -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG"
 cmake --build "$build_root/aarch64" -j "$jobs"
 CONVT_DIFF_PROBLEMS=500 ctest --test-dir "$build_root/aarch64" --output-on-failure -j "$jobs" -E "Memory\."
 
