@@ -112,7 +112,22 @@ TEST(Npy, ClearErrorsNamingTheFile) {
                                            "'shape': (4611686018427387904, 4611686018427387904), }"),
                           "huge.npy");
       },
-      {"huge.npy", "shape too large"});
+      {"huge.npy", "(4611686018427387904, 4611686018427387904) too large"});
+  // Found by the fuzzer: an empty array whose other extents multiply past
+  // int64 (it has no data, so the size check passed) overflowed in count().
+  expect_error(
+      [&] {
+        convt::npy::parse(file_with_header("{'descr': '|u1', 'fortran_order': False, "
+                                           "'shape': (2084968426, 81, 84042397, 0, 3, 2), }"),
+                          "empty.npy");
+      },
+      {"empty.npy", "(2084968426, 81, 84042397, 0, 3, 2)", "too large", "overflows int64"});
+  const auto empty = convt::npy::parse(
+      file_with_header("{'descr': '<f4', 'fortran_order': True, 'shape': (4611686018427387904, 0), }"), "e.npy");
+  EXPECT_EQ(empty.count(), 0);
+  convt::npy::Array made;
+  made.shape = {4611686018427387904, 4};
+  expect_error([&] { (void)made.count(); }, {"npy array element count", "overflows"});
   expect_error(
       [&] {
         convt::npy::parse(file_with_header("{'descr': '<f8', 'fortran_order': True, 'shape': (1000000, 1000000), }"),

@@ -89,11 +89,13 @@ struct Array {
   std::vector<std::int64_t> shape;   ///< Extents, outermost first; empty for a scalar.
   std::vector<unsigned char> bytes;  ///< count() elements of `dtype`, native byte order.
 
-  /// Number of elements (the product of `shape`; 1 for a scalar).
+  /// Number of elements (the product of `shape`; 1 for a scalar). Throws
+  /// Error when the product leaves int64 (read_npy never returns such a shape).
   std::int64_t count() const {
-    std::int64_t n = 1;
-    for (auto e : shape) n *= e;
-    return n;
+    for (auto e : shape) {
+      if (e == 0) return 0;
+    }
+    return convt::detail::checked_product(shape, "npy array element count");
   }
 };
 
@@ -192,11 +194,16 @@ inline Array parse(const std::vector<unsigned char>& file, const std::string& wh
   Array a;
   a.dtype = dtype;
   a.shape = fields.shape;
-  std::uint64_t count = 1;
+  // Tensor's rule: the product of the extents, empty ones counted as 1, fits
+  // int64 — else even an empty array could not be viewed or indexed.
+  std::uint64_t count = 1, nonzero_product = 1;
   for (auto e : a.shape) {
-    if (e != 0 && count > std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(e)) {
-      convt::detail::fail(what + ": shape too large");
+    if (e != 0 && nonzero_product > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) /
+                                        static_cast<std::uint64_t>(e)) {
+      convt::detail::fail(what + ": shape " + convt::detail::format_seq(a.shape) +
+                          " too large: the product of its extents (empty ones counted as 1) overflows int64");
     }
+    if (e != 0) nonzero_product *= static_cast<std::uint64_t>(e);
     count *= static_cast<std::uint64_t>(e);
   }
   const std::uint64_t available = file.size() - prefix - header_len;
