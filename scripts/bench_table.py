@@ -8,6 +8,12 @@ and what the fused bias + ReLU costs. --creation prints creation costs
 instead (one thread, base shapes): make_plan from the unpacked kernel, a
 plan from a packed kernel, oneDNN's primitive creation with its weight
 reorder (primitive cache disabled), and one run, in milliseconds.
+--models prints the whole-model table instead (bench/models.hpp): per
+model and thread count, milliseconds for all of its transposed
+convolutions (convt, convt with bias + ReLU fused, oneDNN, XNNPACK), convt
+over the best peer, the geometric mean over the models; then every layer's
+ratio (the same run's per-layer entries), worst first; with --creation,
+each model's creation cost against oneDNN's.
 
 By default every library runs in its own process, one process per
 (repetition, library), the libraries in a fresh random order each
@@ -18,7 +24,7 @@ Google Benchmark's random interleaving instead.
 
   scripts/bench_table.py [--bench build/bench/bench_conv_transpose]
                          [--repetitions 5] [--filter REGEX] [--json out.json]
-                         [--one-process] [--creation]
+                         [--one-process] [--creation] [--models]
 """
 import argparse
 import json
@@ -34,6 +40,8 @@ KINDS = ["convt", "convt_bias_relu", "dense", "gemm", "onednn", "xnnpack"]
 # --creation: making a plan from the unpacked kernel, a plan from a packed
 # kernel, oneDNN's primitive creation (with its weight reorder), one run.
 CREATION_KINDS = ["create_convt", "plan_convt", "create_onednn", "convt"]
+MODEL_KINDS = ["model_convt", "model_convt_bias_relu", "model_onednn", "model_xnnpack", "convt", "onednn", "xnnpack"]
+MODEL_CREATION_KINDS = ["create_model_convt", "create_model_onednn", "model_convt"]
 
 
 def main():
@@ -44,11 +52,17 @@ def main():
     ap.add_argument("--json", help="keep the raw benchmark JSON here")
     ap.add_argument("--creation", action="store_true",
                     help="creation costs (one thread, base shapes) instead of throughput")
+    ap.add_argument("--models", action="store_true", help="whole models (bench/models.hpp) and their layers")
     ap.add_argument("--one-process", action="store_true",
                     help="all libraries in one process (Google Benchmark's random interleaving)")
     args = ap.parse_args()
-    kinds_run = CREATION_KINDS if args.creation else KINDS
-    if args.creation:
+    if args.models:
+        kinds_run = MODEL_CREATION_KINDS if args.creation else MODEL_KINDS
+        # Model entries are named by model, their layers "model.N_layer".
+        args.filter = f"({args.filter})[^/]*/" + ("threads:1/" if args.creation else "")
+    else:
+        kinds_run = CREATION_KINDS if args.creation else KINDS
+    if args.creation and not args.models:
         args.filter = f"({args.filter}).*/threads:1/"
     def run(filt, reps, interleave):
         cmd = [args.bench, f"--benchmark_filter={filt}", f"--benchmark_repetitions={reps}",
@@ -78,9 +92,11 @@ def main():
         if b.get("run_type") != "iteration":
             continue
         kind, shape, threads = b["run_name"].split("/")[:3]
-        value = b["real_time"] if args.creation else b["GFLOPs"]  # ms (Unit(kMillisecond)) or GFLOP/s
+        value = b["real_time"] if args.creation or args.models else b["GFLOPs"]  # ms or GFLOP/s
         runs.setdefault((shape, threads.split(":")[1]), {}).setdefault(kind, []).append(value)
     ctx = data["context"]
+    if args.models:
+        return model_table(runs, ctx, args)
     if args.creation:
         return creation_table(runs, ctx, args)
     print(f"machine: {ctx.get('num_cpus')} CPUs @ {ctx.get('mhz_per_cpu')} MHz; "
@@ -129,6 +145,54 @@ def creation_table(runs, ctx, args):
         ratio = lambda a, b: f"{med[a] / med[b]:.2g}x" if a in med and b in med else "–"  # noqa: E731
         print(f"| {shape} | {cell('create_convt')} | {cell('plan_convt')} | {cell('create_onednn')} | "
               f"{cell('convt')} | {ratio('create_convt', 'create_onednn')} | {ratio('plan_convt', 'convt')} |")
+    return 0
+
+
+def geomean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def model_table(runs, ctx, args):
+    """Whole models (milliseconds, median), then their layers by ratio."""
+    print(f"machine: {ctx.get('num_cpus')} CPUs @ {ctx.get('mhz_per_cpu')} MHz; median of {args.repetitions} "
+          f"repetitions; milliseconds; {'one process' if args.one_process else 'one process per library and repetition'}\n")
+    med = {key: {k: statistics.median(v) for k, v in kinds.items()} for key, kinds in runs.items()}
+    if args.creation:
+        print("| model | convt make_plan (all layers) | oneDNN primitives + weight reorders | convt / oneDNN "
+              "| one convt run |")
+        print("|---|---|---|---|---|")
+        for (name, _), m in sorted(med.items()):
+            if "create_model_convt" not in m:
+                continue
+            c, d = m["create_model_convt"], m.get("create_model_onednn")
+            print(f"| {name} | {c:.3g} | {d:.3g} | {c / d:.2f}x | {m.get('model_convt', float('nan')):.3g} |"
+                  if d else f"| {name} | {c:.3g} | – | – | {m.get('model_convt', float('nan')):.3g} |")
+        return 0
+    print("| model | threads | convt | convt + bias + ReLU | oneDNN | XNNPACK | convt speed / best peer |")
+    print("|---|---|---|---|---|---|---|")
+    ratios, layer_rows = {}, []
+    for (name, threads), m in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        peers = [m[k] for k in ("model_onednn", "model_xnnpack") if k in m]
+        if "model_convt" in m:
+            cell = lambda k: f"{m[k]:.3g}" if k in m else "–"  # noqa: E731
+            ratio = min(peers) / m["model_convt"] if peers else None
+            if ratio:
+                ratios.setdefault(threads, []).append(ratio)
+            print(f"| {name} | {threads} | {cell('model_convt')} | {cell('model_convt_bias_relu')} | "
+                  f"{cell('model_onednn')} | {cell('model_xnnpack')} | " + (f"{ratio:.2f}x |" if ratio else "– |"))
+        elif "." in name and "convt" in m:
+            lpeers = [m[k] for k in ("onednn", "xnnpack") if k in m]
+            if lpeers:
+                layer_rows.append((min(lpeers) / m["convt"], name, threads, m))
+    for threads, rs in sorted(ratios.items()):
+        print(f"\ngeometric mean of convt speed / best peer over {len(rs)} models, threads={threads}: "
+              f"{geomean(rs):.2f}x (min {min(rs):.2f}x)")
+    if layer_rows:
+        print("\n| layer | threads | convt ms | oneDNN ms | XNNPACK ms | convt speed / best peer |")
+        print("|---|---|---|---|---|---|")
+        for ratio, name, threads, m in sorted(layer_rows):
+            cell = lambda k: f"{m[k]:.3g}" if k in m else "–"  # noqa: E731
+            print(f"| {name} | {threads} | {cell('convt')} | {cell('onednn')} | {cell('xnnpack')} | {ratio:.2f}x |")
     return 0
 
 
