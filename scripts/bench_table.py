@@ -58,8 +58,9 @@ def main():
     args = ap.parse_args()
     if args.models:
         kinds_run = MODEL_CREATION_KINDS if args.creation else MODEL_KINDS
-        # Model entries are named by model, their layers "model.N_layer".
-        args.filter = f"({args.filter})[^/]*/" + ("threads:1/" if args.creation else "")
+        # Model entries are named by model, their layers "model.N_layer"
+        # (the suite's shapes have no '.'): the filter picks models.
+        args.filter = f"[^/.]*({args.filter})[^/.]*"  # within the model's name (POSIX regex: no lookahead)
     else:
         kinds_run = CREATION_KINDS if args.creation else KINDS
     if args.creation and not args.models:
@@ -71,8 +72,21 @@ def main():
             cmd.append("--benchmark_enable_random_interleaving=true")
         return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
+    def pattern(kinds):  # the entries of `kinds` the filter picks
+        if not args.models:
+            return f"^({'|'.join(kinds)})/.*({args.filter})"
+        layer_kinds = [k for k in kinds if not k.startswith(("model_", "create_model_"))]
+        model_kinds = [k for k in kinds if k not in layer_kinds]
+        threads = "threads:1/" if args.creation else ""
+        alternatives = []
+        if layer_kinds:
+            alternatives.append(f"({'|'.join(layer_kinds)})/{args.filter}[^/]*\\.[^/]*/{threads}")
+        if model_kinds:
+            alternatives.append(f"({'|'.join(model_kinds)})/{args.filter}[^/.]*/{threads}")
+        return "^(" + "|".join(alternatives) + ")"
+
     if args.one_process:
-        data = run(f"^({'|'.join(kinds_run)})/.*({args.filter})", args.repetitions, True)
+        data = run(pattern(kinds_run), args.repetitions, True)
         benchmarks = data["benchmarks"]
     else:
         rng = random.Random(2026)
@@ -81,7 +95,7 @@ def main():
             kinds = kinds_run[:]
             rng.shuffle(kinds)
             for kind in kinds:
-                d = run(f"^{kind}/.*({args.filter})", 1, False)
+                d = run(pattern([kind]), 1, False)
                 data = data or d
                 benchmarks += d["benchmarks"]
     if args.json:
@@ -165,7 +179,7 @@ def model_table(runs, ctx, args):
             if "create_model_convt" not in m:
                 continue
             c, d = m["create_model_convt"], m.get("create_model_onednn")
-            print(f"| {name} | {c:.3g} | {d:.3g} | {c / d:.2f}x | {m.get('model_convt', float('nan')):.3g} |"
+            print(f"| {name} | {c:.3g} | {d:.3g} | {c / d:.2g}x | {m.get('model_convt', float('nan')):.3g} |"
                   if d else f"| {name} | {c:.3g} | – | – | {m.get('model_convt', float('nan')):.3g} |")
         return 0
     print("| model | threads | convt | convt + bias + ReLU | oneDNN | XNNPACK | convt speed / best peer |")
