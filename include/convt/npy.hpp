@@ -90,7 +90,7 @@ struct Array {
   std::vector<unsigned char> bytes;  ///< count() elements of `dtype`, native byte order.
 
   /// Number of elements (the product of `shape`; 1 for a scalar). Throws
-  /// Error when the product leaves int64 (read_npy never returns such a shape).
+  /// Error when the product leaves int64 (read and parse never return such a shape).
   std::int64_t count() const {
     for (auto e : shape) {
       if (e == 0) return 0;
