@@ -3,28 +3,29 @@
 #   installs what is missing (apt-get, as root or through sudo), then
 #   1. configures, builds (g++, warnings as errors) and runs every ctest test
 #      (the fast-path tests built for this machine: -march=native);
-#   2. builds the API reference (doxygen), then builds and runs the suite
-#      again with clang (warnings as errors; the fast-path tests at the
-#      baseline ISA, SSE2: the other vector width; convt-npy, a third of
-#      the compile time, at -O1: its warnings and results are what count);
+#   2. builds the API reference (doxygen);
 #   3. installs convt to a prefix and builds a consumer every way a project
 #      can take it (tests/consumer/run.sh): find_package (and refuses an
 #      incompatible version), add_subdirectory, FetchContent, vendored
 #      headers, pkg-config;
-#   4. runs the suite under clang's AddressSanitizer + UndefinedBehaviorSanitizer
-#      (with the portable overflow checks forced: CONVT_PORTABLE_OVERFLOW), the
-#      threaded tests under ThreadSanitizer, and the libFuzzer targets
-#      (conv_transpose; the .npy reader) for CONVT_FUZZ_SECONDS each (default
-#      45) from their committed seed corpora;
+#   4. builds everything again with clang (warnings as errors) under
+#      AddressSanitizer + UndefinedBehaviorSanitizer, with the portable
+#      overflow checks forced (CONVT_PORTABLE_OVERFLOW) and the fast-path
+#      tests at both vector widths (baseline SSE2 and -march=native), and
+#      runs the suite; then the threaded tests under ThreadSanitizer, and the
+#      libFuzzer targets (conv_transpose; the .npy reader) for
+#      CONVT_FUZZ_SECONDS each (default 45) from their committed seed corpora;
 #   5. cross-compiles the suite for aarch64 (NEON) and runs it under qemu-user.
-# The slow differential test runs 3,000 problems in the g++ build, 1,000 in
-# the clang and sanitizer builds and 500 on aarch64 (CONVT_DIFF_PROBLEMS).
+# The slow differential test runs 3,000 problems in the g++ build, 1,000 per
+# vector width in the clang build and 500 on aarch64 (CONVT_DIFF_PROBLEMS).
 # Time goes to compiling (Eigen's GEMM per type, rank and accumulator), so
-# each build compiles each test once, at the vector width it is there for,
-# and the checking builds (sanitizers, aarch64) skip what only costs time:
-# full debug information (line tables are enough for their reports) and
-# -O3 (the emulated aarch64 run is as fast at -O1, which compiles in half
-# the time).
+# each build compiles each test once, at the vector widths it is there for;
+# the API-level tests are one translation unit (CONVT_UNITY_TESTS); the tests
+# of values over many types and convt-npy's 46 type pairs are compiled at
+# -O1 (their results are what count; -O3 code is what the fast-path tests
+# and the benchmarks check); the checking builds skip full debug information
+# (line tables are enough for sanitizer reports), and the emulated aarch64
+# run is as fast at -O1, which compiles in half the time of -O2.
 # Usage: scripts/test.sh        (BUILD_ROOT=/some/dir to build elsewhere)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,17 +62,11 @@ convt_ensure_packages cmake make g++ clang libclang-rt-14-dev libeigen3-dev libg
 
 stage "g++: configure, build, test"
 cmake -S "$root" -B "$build_root/gcc" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DCONVT_WERROR=ON \
-  -DCONVT_TEST_DEFAULT_ISA=OFF
+  -DCONVT_TEST_DEFAULT_ISA=OFF -DCONVT_NPY_CLI_COMPILE_OPTIONS=-O1
 cmake --build "$build_root/gcc" -j "$jobs"
 ctest --test-dir "$build_root/gcc" --output-on-failure -j "$jobs"
 stage "API reference (doxygen; an undocumented public declaration fails)"
 cmake --build "$build_root/gcc" --target docs
-
-stage "clang: configure, build, test"
-cmake -S "$root" -B "$build_root/clang" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DCONVT_WERROR=ON \
-  -DCONVT_TEST_NATIVE=OFF -DCONVT_NPY_CLI_COMPILE_OPTIONS=-O1
-cmake --build "$build_root/clang" -j "$jobs"
-CONVT_DIFF_PROBLEMS=1000 ctest --test-dir "$build_root/clang" --output-on-failure -j "$jobs"
 
 stage "packaging: install; find_package, add_subdirectory, FetchContent, vendoring, pkg-config consumers"
 rm -rf "$build_root/prefix"
@@ -79,21 +74,18 @@ cmake --install "$build_root/gcc" --prefix "$build_root/prefix"
 test -x "$build_root/prefix/bin/convt-npy"
 "$root/tests/consumer/run.sh" "$root" "$build_root/prefix" "$build_root/consumers"
 
-stage "clang AddressSanitizer + UndefinedBehaviorSanitizer: build, test"
+stage "clang, AddressSanitizer + UndefinedBehaviorSanitizer: build everything, test"
 # Left out here, because ASan replaces what they observe: the 4 GiB
 # peak-memory test (shadow memory and ASan's allocator change the peak) and
 # the allocation-failure test (ASan's allocator aborts on a 16 TiB request
-# instead of letting operator new throw). The fast-path tests run in their
-# -march=native variant only, and convt-npy (the slowest target; its .npy
-# reader has its own fuzzer below) is not built here.
+# instead of letting operator new throw). Both run in the g++ build.
 san="-O1 -gline-tables-only -fno-omit-frame-pointer -fno-sanitize-recover=all"
-cmake -S "$root" -B "$build_root/asan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-  -DCONVT_BUILD_BENCHMARKS=OFF -DCONVT_BUILD_NPY_CLI=OFF -DCONVT_TEST_DEFAULT_ISA=OFF \
+cmake -S "$root" -B "$build_root/clang" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DCONVT_WERROR=ON \
   -DCMAKE_CXX_FLAGS_DEBUG= \
   -DCMAKE_CXX_FLAGS="$san -fsanitize=address,undefined -DCONVT_PORTABLE_OVERFLOW"
-cmake --build "$build_root/asan" -j "$jobs"
+cmake --build "$build_root/clang" -j "$jobs"
 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 CONVT_DIFF_PROBLEMS=1000 \
-  ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" -E "Memory\.|Errors\.OutputTooLargeToAllocate|configure\."
+  ctest --test-dir "$build_root/clang" --output-on-failure -j "$jobs" -E "Memory\.|Errors\.OutputTooLargeToAllocate"
 
 stage "clang ThreadSanitizer: threaded tests"
 cmake -S "$root" -B "$build_root/tsan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
