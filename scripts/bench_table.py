@@ -24,7 +24,7 @@ Google Benchmark's random interleaving instead.
 
   scripts/bench_table.py [--bench build/bench/bench_conv_transpose]
                          [--repetitions 5] [--filter REGEX] [--json out.json]
-                         [--one-process] [--creation] [--models]
+                         [--one-process] [--creation] [--models] [--kinds a,b]
 """
 import argparse
 import json
@@ -55,6 +55,8 @@ def main():
     ap.add_argument("--models", action="store_true", help="whole models (bench/models.hpp) and their layers")
     ap.add_argument("--one-process", action="store_true",
                     help="all libraries in one process (Google Benchmark's random interleaving)")
+    ap.add_argument("--kinds", help="run only these entries, comma-separated (e.g. convt,convt_bias_relu: "
+                    "the fused epilogue's cost in more repetitions)")
     args = ap.parse_args()
     if args.models:
         kinds_run = MODEL_CREATION_KINDS if args.creation else MODEL_KINDS
@@ -63,6 +65,12 @@ def main():
         args.filter = f"[^/.]*({args.filter})[^/.]*"  # within the model's name (POSIX regex: no lookahead)
     else:
         kinds_run = CREATION_KINDS if args.creation else KINDS
+    if args.kinds:
+        wanted = args.kinds.split(",")
+        unknown = [k for k in wanted if k not in kinds_run]
+        if unknown:
+            sys.exit(f"--kinds: {', '.join(unknown)} not among {', '.join(kinds_run)}")
+        kinds_run = [k for k in kinds_run if k in wanted]
     if args.creation and not args.models:
         args.filter = f"({args.filter}).*/threads:1/"
     def run(filt, reps, interleave):

@@ -172,13 +172,40 @@ class OutputEpilogue {
     if (accumulate_) v = padd(v, pmul(pset1<Packet>(beta_), prev));
     return activate_piecewise(v);
   }
-  /// The same for an output that is not read (it holds zero): no beta term,
-  /// as finish() without a previous value — so the two agree bit for bit
-  /// (a + beta * 0 would turn a -0 sum into +0).
+  /// finish_packet() for an output that is not read (it holds zero), with
+  /// what it needs in registers: made once per block of packets, so the
+  /// write's inner loop has no loads of the epilogue and only loop-invariant
+  /// branches. No beta term, as finish() without a previous value, and a
+  /// missing bias adds -0 (x + -0 is x, bit for bit, for any sum: -0 and
+  /// NaN included; arithmetic never yields a signalling NaN) —
+  /// so its results are finish()'s bit for bit. ReLU is `v < 0 ? 0 : v` and
+  /// clamp `v < lo ? lo : (hi < v ? hi : v)`, as in finish(); NaN stays NaN.
   template <class Packet>
-  Packet finish_packet(Packet v, const Packet& bias) const {
-    if (!bias_.empty()) v = Eigen::internal::padd(v, bias);
-    return activate_piecewise(v);
+  struct PiecewiseStep {
+    Packet bias, lo, hi, slope;
+    bool leaky, lower, upper;
+    Packet operator()(Packet v) const {
+      using namespace Eigen::internal;
+      v = padd(v, bias);
+      if (leaky) v = pselect(pcmp_lt(v, pzero(v)), pmul(v, slope), v);
+      if (lower) v = pselect(pcmp_lt(v, lo), lo, v);
+      if (upper) v = pselect(pcmp_lt(hi, v), hi, v);
+      return v;
+    }
+  };
+  /// The step for the packet of features whose biases start at `bias` (null:
+  /// no bias). Not for packet_activation().
+  template <class Packet>
+  PiecewiseStep<Packet> piecewise_step(const E* bias) const {
+    using Eigen::internal::pset1;
+    const bool clamp = kind_ == Kind::Clamp;
+    return {bias ? Eigen::internal::ploadu<Packet>(bias) : pset1<Packet>(-E(0)),
+            pset1<Packet>(clamp ? lo_ : E(0)),
+            pset1<Packet>(hi_),
+            pset1<Packet>(slope_),
+            kind_ == Kind::LeakyReLU,
+            clamp || kind_ == Kind::ReLU,
+            clamp};
   }
 
   /// The final value of one element for any activation: v (= sum + bias)

@@ -253,7 +253,7 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, con
                 Eigen::internal::packet_traits<Acc>::Vectorizable) {
     if (!read_out && !ep.packet_activation()) {
       // Bias and the piecewise activation inside the plain write: on its
-      // register-transposed packets through finish_packet(), elsewhere
+      // register-transposed packets through piecewise_step(), elsewhere
       // (ragged ends, sparse tiles, channel-strided outputs) through
       // finish(), which for these steps (an add, a compare, a multiply —
       // nothing to contract) gives the same bits lane by lane.
@@ -261,14 +261,7 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, con
       struct Finish {
         const OutputEpilogue<Acc, Out>* ep;
         const Acc* bias;  // at feature0, or null
-        struct Step {
-          const OutputEpilogue<Acc, Out>* ep;
-          Packet bias;
-          Packet operator()(const Packet& v) const { return ep->finish_packet(v, bias); }
-        };
-        Step at(index_t o) const {
-          return {ep, bias ? Eigen::internal::ploadu<Packet>(bias + o) : Eigen::internal::pset1<Packet>(Acc(0))};
-        }
+        auto at(index_t o) const { return ep->template piecewise_step<Packet>(bias ? bias + o : nullptr); }
       };
       const Acc* bias = ep.has_bias() ? ep.bias() + feature0 : nullptr;
       write_rows<true>(
