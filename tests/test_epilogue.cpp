@@ -62,6 +62,29 @@ TEST(Epilogue, FloatEveryActivationLayoutGroupsAndThreads) {
       }
 }
 
+// Narrow k4 s2 layers run their four phases on one grid whose extra rows
+// are computed and not written (phase_groups.hpp): every write path of the
+// epilogue (register-held bias + piecewise activation, the finished-packet
+// path with accumulation, packet activations, channel-strided NCHW) must skip
+// them, with whole packets of features and ragged ones.
+TEST(Epilogue, TranslatedPhaseGroupsSkipForeignRows) {
+  int n = 0;
+  for (const Activation& a : {Activation::relu(), Activation::leaky_relu(0.2), Activation::clamp(-0.5, 0.75),
+                              Activation::silu(), Activation::none()})
+    for (const auto& layout : {std::array<const char*, 3>{"NHWC", "HWIO", "NHWC"}, {"NCHW", "OIHW", "NCHW"}})
+      for (index_t o : {3, 16, 21}) {
+        ref::Problem p = problem(layout[0], layout[1], layout[2], 4, 2, 16, o);
+        p.padding = "EXPLICIT";
+        p.pads = {{2, 2}, {2, 3}};  // odd output width: members of different counts
+        convt::ConvTransposeOptions<2> opt;
+        opt.num_threads = 1 + n % 2;
+        opt.workspace_bytes = n % 3 ? std::size_t{16} << 20 : 1;
+        const EpilogueCase e{n % 3 != 1, n % 2 ? 1.0 : 0.0, a};
+        check_epilogue<4, float>(p, e, opt, static_cast<std::uint32_t>(100 + n), n % 4 == 0);
+        ++n;
+      }
+}
+
 TEST(Epilogue, DepthwiseStagedGroups) {
   // 40 groups of one feature: several groups staged per unit, and a cap
   // that shrinks the staging.

@@ -220,6 +220,80 @@ TEST(Parallel, GroupedPhasesMatchReferenceAndAreBitwiseStable) {
 
 namespace {
 
+// Narrow layers whose phases' shifts are translations of each other (k4 s2,
+// k6 s3: each phase's rows are another's shifted by one) share one grid one
+// row longer per dimension (phase_groups.hpp); each member writes only its
+// window, so both ends of every dimension are where it can go wrong. Whole
+// packets of channels take the indirect packing, 3 channels the gather;
+// NCHW outputs the channel-strided write; odd outputs give members of
+// different counts.
+template <std::size_t Rank>
+void translated_groups(std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t c, std::int64_t o, const char* pad,
+                       bool channels_last) {
+  constexpr std::size_t S = Rank - 2;
+  const std::string sp = std::string("DHW").substr(3 - S);
+  ref::Problem p;
+  p.lhs_shape.assign(1, 2);
+  if (!channels_last) p.lhs_shape.push_back(c);
+  for (std::size_t d = 0; d < S; ++d) p.lhs_shape.push_back(in + static_cast<std::int64_t>(d));
+  if (channels_last) p.lhs_shape.push_back(c);
+  p.lhs_spec = channels_last ? "N" + sp + "C" : "NC" + sp;
+  p.out_spec = p.lhs_spec;
+  p.rhs_spec = sp + "IO";
+  p.rhs_shape.assign(S, k);
+  p.rhs_shape.push_back(c);
+  p.rhs_shape.push_back(o);
+  p.strides.assign(S, s);
+  p.padding = pad;
+  if (p.padding == "EXPLICIT") p.pads.assign(S, {k - 2, k - 1});  // an output one longer than a multiple of s
+  for (int threads : {1, 2, 3})
+    for (std::size_t ws : {std::size_t{1}, std::size_t{1} << 24}) {
+      convt::ConvTransposeOptions<S> opt;
+      opt.num_threads = threads;
+      opt.workspace_bytes = ws;
+      check<Rank, float>(p, opt, static_cast<std::uint32_t>(k * 100 + o * 10 + threads));
+    }
+}
+
+TEST(Parallel, TranslatedPhaseGroupsMatchReference) {
+  for (const char* pad : {"SAME", "VALID", "EXPLICIT"}) {
+    translated_groups<3>(13, 4, 2, 16, 32, pad, true);
+    translated_groups<3>(50, 6, 3, 3, 5, pad, true);
+    translated_groups<3>(13, 4, 2, 16, 8, pad, false);
+    translated_groups<4>(5, 4, 2, 16, 3, pad, true);
+    translated_groups<4>(5, 4, 2, 3, 7, pad, false);
+    translated_groups<5>(3, 4, 2, 3, 2, pad, true);
+  }
+}
+
+// The grid's extra rows are computed and dropped: results stay bitwise
+// identical for every thread count and workspace cap.
+TEST(Parallel, TranslatedPhaseGroupsBitwiseStable) {
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> x(2 * 9 * 7 * 16), w(4 * 4 * 16 * 3);
+  for (auto& v : x) v = dist(gen);
+  for (auto& v : w) v = dist(gen);
+  const convt::TensorView<const float, 4> lhs(x.data(), {2, 9, 7, 16});
+  const convt::TensorView<const float, 4> rhs(w.data(), {4, 4, 16, 3});
+  const convt::Padding pad = convt::Padding::explicit_pads({{2, 2}, {2, 3}});
+  convt::ConvTransposeOptions<2> opt;
+  opt.num_threads = 1;
+  const auto base = convt::conv_transpose(lhs, rhs, {2, 2}, pad, opt);
+  for (int threads : {2, 3})
+    for (std::size_t ws : {std::size_t{1}, std::size_t{9000}, std::size_t{1} << 24}) {
+      opt.num_threads = threads;
+      opt.workspace_bytes = ws;
+      const auto got = convt::conv_transpose(lhs, rhs, {2, 2}, pad, opt);
+      ASSERT_EQ(0, std::memcmp(got.data(), base.data(), sizeof(float) * static_cast<std::size_t>(base.size())))
+          << "threads " << threads << " workspace " << ws;
+    }
+}
+
+}  // namespace
+
+namespace {
+
 // Channel-major inputs (NCHW-like): the column-major gather, and the input
 // read in place as a column-major matrix when k = s without padding (one
 // batch, or batch folded into positions as in "CNHW").

@@ -161,13 +161,15 @@ class Engine final : public PlanBody<In, Out, Rank> {
     const PlanGroup<S>& grp = groups_[un.group];
     const index_t Og = g.group_out, Cg = g.group_in;
     const auto grid_counts = phase_counts(split_.axes, grp.grid.axis_phase);
+    auto placement = [&](const typename PlanGroup<S>::Member& m) { return GridPlacement<S>{grid_counts, m.shift}; };
     // This unit computes output features [fg0 * Og, (fg0 + fgs) * Og).
     Out* const out_base = out.data() + un.fg0 * Og * out_stride[1];
     const OutputEpilogue<Acc, Out>& ep = kernel_->epilogue;
     if (access.source == LhsSource::Zeros) {
       for (const auto& m : grp.members) {
-        fill_tile<Rank>(split_, split_.phases[m.phase], m.partial ? &grid_counts : nullptr, un.row0, un.rows,
-                        un.fgs * Og, out_base, out_stride, gs.row_offset.data(), ep, un.fg0 * Og, read_out);
+        const GridPlacement<S> at = placement(m);
+        fill_tile<Rank>(split_, split_.phases[m.phase], m.partial ? &at : nullptr, un.row0, un.rows, un.fgs * Og,
+                        out_base, out_stride, gs.row_offset.data(), ep, un.fg0 * Og, read_out);
       }
       return;
     }
@@ -196,7 +198,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
     }
     Acc* result = un.fgs > 1 ? staged : res;
     for (const auto& m : grp.members) {
-      write_tile<Rank>(split_, split_.phases[m.phase], m.partial ? &grid_counts : nullptr, un.row0, un.rows,
+      const GridPlacement<S> at = placement(m);
+      write_tile<Rank>(split_, split_.phases[m.phase], m.partial ? &at : nullptr, un.row0, un.rows,
                        result + m.column * un.fgs * Og * un.rows, un.fgs * Og, out_base, out_stride,
                        gs.row_offset.data(), ep, un.fg0 * Og, read_out);
     }

@@ -66,7 +66,7 @@ void fill_zero_parallel(const TensorView<Out, Rank>& out, int workers, Eigen::Th
 /// `phase` (rows of `grid` when given, as in write_tile) gets the epilogue of
 /// an empty sum (features from `feature0`).
 template <std::size_t Rank, class Acc, class Out>
-void fill_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, const std::array<index_t, Rank - 2>* grid,
+void fill_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, const GridPlacement<Rank - 2>* grid,
                index_t row_begin, index_t rows, index_t features, Out* out, const std::array<index_t, Rank>& out_stride,
                index_t* row_offset, const OutputEpilogue<Acc, Out>& ep, index_t feature0, bool read_out) {
   using E = typename OutputEpilogue<Acc, Out>::E;

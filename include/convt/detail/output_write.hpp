@@ -31,28 +31,29 @@ inline constexpr index_t kSkipRow = std::numeric_limits<index_t>::min();
 
 /// Output offset of each row [row_begin, row_begin + rows) of `phase`
 /// (canonical output strides `out_stride`) into `row_offset`. The rows are
-/// those of `grid` counts when given (a phase group's grid, phase_groups.hpp):
-/// rows outside the phase's own counts get kSkipRow. Returns whether any did.
+/// those of a phase group's grid when `grid` is given (phase_groups.hpp):
+/// rows outside the phase's own window get kSkipRow. Returns whether any did.
 template <std::size_t Rank>
-bool tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase,
-                      const std::array<index_t, Rank - 2>* grid, index_t row_begin, index_t rows,
-                      const std::array<index_t, Rank>& out_stride, index_t* row_offset) {
+bool tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, const GridPlacement<Rank - 2>* grid,
+                      index_t row_begin, index_t rows, const std::array<index_t, Rank>& out_stride,
+                      index_t* row_offset) {
   constexpr std::size_t S = Rank - 2;
   std::array<index_t, S> first{};
   std::array<index_t, S> step{};
+  const std::array<index_t, S> shift = grid ? grid->shift : std::array<index_t, S>{};
   for (std::size_t d = 0; d < S; ++d) {
-    first[d] = split.axes[d].phases[phase.axis_phase[d]].first * out_stride[2 + d];
     step[d] = split.axes[d].step * out_stride[2 + d];
+    first[d] = split.axes[d].phases[phase.axis_phase[d]].first * out_stride[2 + d] - shift[d] * step[d];
   }
   const auto own = phase_counts(split.axes, phase.axis_phase);
-  RowCursor<S> cur(grid ? *grid : own, row_begin);
+  RowCursor<S> cur(grid ? grid->counts : own, row_begin);
   bool skipped = false;
   for (index_t r = 0; r < rows; ++r, cur.next()) {
     index_t off = cur.n * out_stride[0];
     bool inside = true;
     for (std::size_t d = 0; d < S; ++d) {
       off += first[d] + step[d] * cur.t[d];
-      inside = inside && cur.t[d] < own[d];
+      inside = inside && cur.t[d] >= shift[d] && cur.t[d] - shift[d] < own[d];
     }
     row_offset[r] = inside ? off : kSkipRow;
     skipped = skipped || !inside;
@@ -80,21 +81,17 @@ struct KeepPackets {
 template <bool kPlain, class Acc, class Out, class Emit, class Packets = KeepPackets>
 void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_t o_stride, const index_t* row_offset,
                 bool sparse, const Emit& emit, const Packets& packets = {}) {
-  if (sparse) {
-    // Some rows are not the phase's (kSkipRow): a row at a time.
-    for (index_t r = 0; r < rows; ++r) {
-      if (row_offset[r] == kSkipRow) continue;
-      for (index_t o = 0; o < features; ++o) emit(out + row_offset[r] + o * o_stride, res[o * rows + r], o);
-    }
-    return;
-  }
+  // Rows that are not the phase's (kSkipRow, `sparse` tiles of a phase
+  // group's grid) are computed but not stored.
   if (o_stride != 1 && features > 1) {
     // Channel-strided output (NCHW-like): one channel at a time, so the reads
     // are contiguous and the writes walk neighbouring positions.
     for (index_t o = 0; o < features; ++o) {
       Out* dst = out + o * o_stride;
       const Acc* src = res + o * rows;
-      for (index_t r = 0; r < rows; ++r) emit(dst + row_offset[r], src[r], o);
+      for (index_t r = 0; r < rows; ++r) {
+        if (!sparse || row_offset[r] != kSkipRow) emit(dst + row_offset[r], src[r], o);
+      }
     }
     return;
   }
@@ -108,7 +105,7 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
     if (o_stride == 1 && features >= P) {
       for (; r + P <= rows; r += P) {
         Out* dst[P];
-        for (index_t j = 0; j < P; ++j) dst[j] = out + row_offset[r + j];
+        for (index_t j = 0; j < P; ++j) dst[j] = row_offset[r + j] == kSkipRow ? nullptr : out + row_offset[r + j];
         index_t o = 0;
         for (; o + P <= features; o += P) {
           Eigen::internal::PacketBlock<Packet, P> block;
@@ -116,22 +113,28 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
           Eigen::internal::ptranspose(block);
           if constexpr (kPlain && std::is_same_v<Acc, Out>) {
             const auto step = packets.at(o);
-            for (index_t j = 0; j < P; ++j) Eigen::internal::pstoreu(dst[j] + o, step(block.packet[j]));
+            for (index_t j = 0; j < P; ++j) {
+              if (dst[j]) Eigen::internal::pstoreu(dst[j] + o, step(block.packet[j]));
+            }
           } else {
             alignas(64) Acc line[P];
             for (index_t j = 0; j < P; ++j) {
+              if (!dst[j]) continue;
               Eigen::internal::pstoreu(line, block.packet[j]);
               for (index_t i = 0; i < P; ++i) emit(dst[j] + o + i, line[i], o + i);
             }
           }
         }
         for (; o < features; ++o) {
-          for (index_t j = 0; j < P; ++j) emit(dst[j] + o, res[o * rows + r + j], o);
+          for (index_t j = 0; j < P; ++j) {
+            if (dst[j]) emit(dst[j] + o, res[o * rows + r + j], o);
+          }
         }
       }
     }
   }
   for (; r < rows; ++r) {
+    if (row_offset[r] == kSkipRow) continue;
     Out* dst = out + row_offset[r];
     const Acc* src = res + r;
     for (index_t o = 0; o < features; ++o) emit(dst + o * o_stride, src[o * rows], o);
@@ -178,10 +181,10 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
     return;
   }
   index_t r = 0;
-  if (o_stride == 1 && !sparse) {
+  if (o_stride == 1) {
     for (; r + P <= rows; r += P) {
-      Out* row[P];
-      for (index_t j = 0; j < P; ++j) row[j] = out + row_offset[r + j];
+      Out* row[P];  // null: a row that is not the phase's (sparse tiles)
+      for (index_t j = 0; j < P; ++j) row[j] = row_offset[r + j] == kSkipRow ? nullptr : out + row_offset[r + j];
       index_t o = 0;
       for (; o + P <= features; o += P) {
         Eigen::internal::PacketBlock<Packet, P> block;
@@ -189,6 +192,7 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
         Eigen::internal::ptranspose(block);
         const Packet b = bias ? Eigen::internal::ploadu<Packet>(bias + o) : Eigen::internal::pset1<Packet>(Acc(0));
         for (index_t j = 0; j < P; ++j) {
+          if (!row[j]) continue;
           if constexpr (std::is_same_v<Acc, Out>) {
             const Packet prev =
                 read_out ? Eigen::internal::ploadu<Packet>(row[j] + o) : Eigen::internal::pset1<Packet>(Acc(0));
@@ -213,6 +217,7 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
         for (index_t i = 0; i < P; ++i) lane_bias[i] = bias && i < n ? bias[o + i] : Acc(0);
         const Packet b = Eigen::internal::pload<Packet>(lane_bias);
         for (index_t j = 0; j < P; ++j) {
+          if (!row[j]) continue;
           for (index_t i = 0; i < P; ++i) lane_prev[i] = read_out && i < n ? convert<Acc>(row[j][o + i]) : Acc(0);
           Eigen::internal::pstore(lane_value,
                                   ep.finish_packet(block.packet[j], b, Eigen::internal::pload<Packet>(lane_prev)));
@@ -238,7 +243,7 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
 /// (not identity), `feature0` is the output feature of res's first column
 /// and `read_out` says the output holds values to accumulate into.
 template <std::size_t Rank, class Acc, class Out>
-void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, const std::array<index_t, Rank - 2>* grid,
+void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, const GridPlacement<Rank - 2>* grid,
                 index_t row_begin, index_t rows, Acc* res, index_t features, Out* out,
                 const std::array<index_t, Rank>& out_stride, index_t* row_offset, const OutputEpilogue<Acc, Out>& ep,
                 index_t feature0, bool read_out) {

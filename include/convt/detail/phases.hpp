@@ -242,6 +242,15 @@ struct RowCursor {
   }
 };
 
+/// Where a phase's rows lie in a phase group's grid (phase_groups.hpp): the
+/// grid's row counts and the phase's offset in them, per dimension — the
+/// phase's row t is grid row t + shift.
+template <std::size_t S>
+struct GridPlacement {
+  std::array<index_t, S> counts{};
+  std::array<index_t, S> shift{};
+};
+
 template <std::size_t S>
 std::array<index_t, S> phase_counts(const std::array<AxisPhases, S>& axes, const std::array<std::size_t, S>& which) {
   std::array<index_t, S> c{};
