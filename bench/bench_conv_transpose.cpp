@@ -6,6 +6,7 @@
 //   bench_conv_transpose [google-benchmark flags]
 //   bench_conv_transpose --check   (peers and lowerings agree with convt; no timing)
 //   bench_conv_transpose --check-models   (the same on the layers of bench/models.hpp)
+//   bench_conv_transpose --list-models    (the models' layers as JSON, for scripts/bench_python_peers.py)
 // GFLOPs counters are useful FLOPs (2*N*C*O*prod(in)*prod(k)) per second; for
 // the ceiling, the GEMM's own FLOPs.
 #include <benchmark/benchmark.h>
@@ -291,6 +292,10 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--check") == 0) {
       std::printf("peers in this build: %s\n", CONVT_BENCH_PEERS);
       return bench::check_all(all_threads, bench::suite());
+    }
+    if (std::strcmp(argv[i], "--list-models") == 0) {
+      bench::print_models_json(bench::models());
+      return 0;
     }
     if (std::strcmp(argv[i], "--check-models") == 0) {  // the models' layers: larger, not a ctest test
       std::printf("peers in this build: %s\n", CONVT_BENCH_PEERS);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,36 @@ inline std::vector<Model> models() {
        layer("128to64_32^3", 1, 128, 64, {32, 32, 32}, 2, 2, 0, 0),
        layer("64to32_64^3", 1, 64, 32, {64, 64, 64}, 2, 2, 0, 0)});
   return v;
+}
+
+/// The models and their layers as JSON (one object per model: name, source,
+/// layers with batch n, features c and o, per-dimension in, k, s and the
+/// transposed convolution's pads), so scripts can time other libraries on
+/// exactly these layers.
+inline void print_models_json(const std::vector<Model>& models) {
+  auto list = [](const std::vector<std::int64_t>& v) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+    return s + "]";
+  };
+  std::printf("[\n");
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    std::printf("  {\"name\": \"%s\", \"source\": \"%s\", \"layers\": [\n", models[m].name.c_str(),
+                models[m].source.c_str());
+    for (std::size_t l = 0; l < models[m].layers.size(); ++l) {
+      const ShapeSpec& s = models[m].layers[l];
+      std::string pads = "[";
+      for (std::size_t d = 0; d < s.pads.size(); ++d)
+        pads += (d ? ", [" : "[") + std::to_string(s.pads[d].first) + ", " + std::to_string(s.pads[d].second) + "]";
+      std::printf("    {\"name\": \"%s\", \"n\": %lld, \"c\": %lld, \"o\": %lld, \"in\": %s, \"k\": %s, "
+                  "\"s\": %s, \"pads\": %s]}%s\n",
+                  s.name.c_str(), static_cast<long long>(s.n), static_cast<long long>(s.c),
+                  static_cast<long long>(s.o), list(s.in).c_str(), list(s.k).c_str(), list(s.s).c_str(), pads.c_str(),
+                  l + 1 < models[m].layers.size() ? "," : "");
+    }
+    std::printf("  ]}%s\n", m + 1 < models.size() ? "," : "");
+  }
+  std::printf("]\n");
 }
 
 }  // namespace bench
