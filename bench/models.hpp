@@ -104,11 +104,12 @@ inline void print_models_json(const std::vector<Model>& models) {
       std::string pads = "[";
       for (std::size_t d = 0; d < s.pads.size(); ++d)
         pads += (d ? ", [" : "[") + std::to_string(s.pads[d].first) + ", " + std::to_string(s.pads[d].second) + "]";
-      std::printf("    {\"name\": \"%s\", \"n\": %lld, \"c\": %lld, \"o\": %lld, \"in\": %s, \"k\": %s, "
-                  "\"s\": %s, \"pads\": %s]}%s\n",
-                  s.name.c_str(), static_cast<long long>(s.n), static_cast<long long>(s.c),
-                  static_cast<long long>(s.o), list(s.in).c_str(), list(s.k).c_str(), list(s.s).c_str(), pads.c_str(),
-                  l + 1 < models[m].layers.size() ? "," : "");
+      std::printf(
+          "    {\"name\": \"%s\", \"n\": %lld, \"c\": %lld, \"o\": %lld, \"in\": %s, \"k\": %s, "
+          "\"s\": %s, \"pads\": %s]}%s\n",
+          s.name.c_str(), static_cast<long long>(s.n), static_cast<long long>(s.c), static_cast<long long>(s.o),
+          list(s.in).c_str(), list(s.k).c_str(), list(s.s).c_str(), pads.c_str(),
+          l + 1 < models[m].layers.size() ? "," : "");
     }
     std::printf("  ]}%s\n", m + 1 < models.size() ? "," : "");
   }
