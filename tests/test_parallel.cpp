@@ -1,8 +1,10 @@
 // Phase/tile/thread boundaries: every lowering, thread count and workspace cap
 // gives the reference result, and results are bitwise identical across
 // thread counts and workspace caps.
+#include <array>
 #include <complex>
 #include <cstring>
+#include <initializer_list>
 #include <thread>
 
 #include "test_util.hpp"
@@ -70,26 +72,36 @@ TEST(Parallel, BitwiseIdenticalDouble) { bitwise_identical<double>(); }
 TEST(Parallel, BitwiseIdenticalComplex) { bitwise_identical<std::complex<float>>(); }
 TEST(Parallel, BitwiseIdenticalInt8) { bitwise_identical<std::int8_t>(); }
 
-// Realistic values (not exactly representable sums) to make rounding visible.
-TEST(Parallel, BitwiseIdenticalRandomFloats) {
-  std::mt19937 gen(1);
+// Random (inexact) values: the result with every thread count and workspace
+// cap in `caps` is bit for bit the one-thread result.
+void bitwise_stable_random(const std::array<convt::index_t, 4>& lhs_shape,
+                           const std::array<convt::index_t, 4>& rhs_shape, const convt::Padding& pad,
+                           std::uint32_t seed, std::initializer_list<std::size_t> caps) {
+  std::mt19937 gen(seed);
   std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> x(2 * 33 * 29 * 40), w(4 * 4 * 40 * 24);
+  std::vector<float> x(static_cast<std::size_t>(lhs_shape[0] * lhs_shape[1] * lhs_shape[2] * lhs_shape[3]));
+  std::vector<float> w(static_cast<std::size_t>(rhs_shape[0] * rhs_shape[1] * rhs_shape[2] * rhs_shape[3]));
   for (auto& v : x) v = dist(gen);
   for (auto& v : w) v = dist(gen);
-  const convt::TensorView<const float, 4> lhs(x.data(), {2, 33, 29, 40});
-  const convt::TensorView<const float, 4> rhs(w.data(), {4, 4, 40, 24});
+  const convt::TensorView<const float, 4> lhs(x.data(), lhs_shape);
+  const convt::TensorView<const float, 4> rhs(w.data(), rhs_shape);
   convt::ConvTransposeOptions<2> opt;
   opt.num_threads = 1;
-  const auto base = convt::conv_transpose(lhs, rhs, {2, 2}, convt::Padding::same(), opt);
+  const auto base = convt::conv_transpose(lhs, rhs, {2, 2}, pad, opt);
   for (int threads : {2, 3})
-    for (std::size_t ws : {std::size_t{1}, std::size_t{50000}, std::size_t{1} << 26}) {
+    for (std::size_t ws : caps) {
       opt.num_threads = threads;
       opt.workspace_bytes = ws;
-      const auto got = convt::conv_transpose(lhs, rhs, {2, 2}, convt::Padding::same(), opt);
+      const auto got = convt::conv_transpose(lhs, rhs, {2, 2}, pad, opt);
       ASSERT_EQ(0, std::memcmp(got.data(), base.data(), sizeof(float) * static_cast<std::size_t>(base.size())))
           << "threads " << threads << " workspace " << ws;
     }
+}
+
+// Realistic values (not exactly representable sums) to make rounding visible.
+TEST(Parallel, BitwiseIdenticalRandomFloats) {
+  bitwise_stable_random({2, 33, 29, 40}, {4, 4, 40, 24}, convt::Padding::same(), 1,
+                        {std::size_t{1}, std::size_t{50000}, std::size_t{1} << 26});
 }
 
 // One plan shared by many threads running concurrently.
@@ -269,25 +281,8 @@ TEST(Parallel, TranslatedPhaseGroupsMatchReference) {
 // The grid's extra rows are computed and dropped: results stay bitwise
 // identical for every thread count and workspace cap.
 TEST(Parallel, TranslatedPhaseGroupsBitwiseStable) {
-  std::mt19937 gen(7);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> x(2 * 9 * 7 * 16), w(4 * 4 * 16 * 3);
-  for (auto& v : x) v = dist(gen);
-  for (auto& v : w) v = dist(gen);
-  const convt::TensorView<const float, 4> lhs(x.data(), {2, 9, 7, 16});
-  const convt::TensorView<const float, 4> rhs(w.data(), {4, 4, 16, 3});
-  const convt::Padding pad = convt::Padding::explicit_pads({{2, 2}, {2, 3}});
-  convt::ConvTransposeOptions<2> opt;
-  opt.num_threads = 1;
-  const auto base = convt::conv_transpose(lhs, rhs, {2, 2}, pad, opt);
-  for (int threads : {2, 3})
-    for (std::size_t ws : {std::size_t{1}, std::size_t{9000}, std::size_t{1} << 24}) {
-      opt.num_threads = threads;
-      opt.workspace_bytes = ws;
-      const auto got = convt::conv_transpose(lhs, rhs, {2, 2}, pad, opt);
-      ASSERT_EQ(0, std::memcmp(got.data(), base.data(), sizeof(float) * static_cast<std::size_t>(base.size())))
-          << "threads " << threads << " workspace " << ws;
-    }
+  bitwise_stable_random({2, 9, 7, 16}, {4, 4, 16, 3}, convt::Padding::explicit_pads({{2, 2}, {2, 3}}), 7,
+                        {std::size_t{1}, std::size_t{9000}, std::size_t{1} << 24});
 }
 
 }  // namespace
