@@ -102,7 +102,9 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
     // small block when the value is converted or finished per element).
     using Packet = typename Eigen::internal::packet_traits<Acc>::type;
     constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
-    if (o_stride == 1 && features >= P) {
+    // Tiles without foreign rows get the loop without a test per row.
+    auto squares = [&](auto sparse_rows) {
+      constexpr bool kSparse = decltype(sparse_rows)::value;
       for (; r + P <= rows; r += P) {
         Out* dst[P];
         for (index_t j = 0; j < P; ++j) dst[j] = row_offset[r + j] == kSkipRow ? nullptr : out + row_offset[r + j];
@@ -114,12 +116,12 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
           if constexpr (kPlain && std::is_same_v<Acc, Out>) {
             const auto step = packets.at(o);
             for (index_t j = 0; j < P; ++j) {
-              if (dst[j]) Eigen::internal::pstoreu(dst[j] + o, step(block.packet[j]));
+              if (!kSparse || dst[j]) Eigen::internal::pstoreu(dst[j] + o, step(block.packet[j]));
             }
           } else {
             alignas(64) Acc line[P];
             for (index_t j = 0; j < P; ++j) {
-              if (!dst[j]) continue;
+              if (kSparse && !dst[j]) continue;
               Eigen::internal::pstoreu(line, block.packet[j]);
               for (index_t i = 0; i < P; ++i) emit(dst[j] + o + i, line[i], o + i);
             }
@@ -127,9 +129,16 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
         }
         for (; o < features; ++o) {
           for (index_t j = 0; j < P; ++j) {
-            if (dst[j]) emit(dst[j] + o, res[o * rows + r + j], o);
+            if (!kSparse || dst[j]) emit(dst[j] + o, res[o * rows + r + j], o);
           }
         }
+      }
+    };
+    if (o_stride == 1 && features >= P) {
+      if (sparse) {
+        squares(std::true_type{});
+      } else {
+        squares(std::false_type{});
       }
     }
   }
