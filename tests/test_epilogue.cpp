@@ -85,6 +85,27 @@ TEST(Epilogue, TranslatedPhaseGroupsSkipForeignRows) {
       }
 }
 
+// A 1 x 1 input cut into one-row border bands (detail/border_bands.hpp),
+// each band written on its own: bias, accumulation and activation reach
+// every output once, in both layouts, wide and narrow (translated) outputs.
+TEST(Epilogue, BorderBandsWriteEveryOutputOnce) {
+  int n = 0;
+  for (const Activation& a : {Activation::relu(), Activation::clamp(-0.5, 0.75), Activation::silu()})
+    for (const auto& layout : {std::array<const char*, 3>{"NHWC", "HWIO", "NHWC"}, {"NCHW", "OIHW", "NCHW"}})
+      for (index_t o : {3, 40}) {
+        ref::Problem p = problem(layout[0], layout[1], layout[2], 4, 1 + n % 2, 16, o);
+        for (std::size_t i = 0; i < 4; ++i) {
+          if (p.lhs_spec[i] == 'H' || p.lhs_spec[i] == 'W') p.lhs_shape[i] = 1;
+        }
+        p.padding = "VALID";
+        convt::ConvTransposeOptions<2> opt;
+        opt.num_threads = 1 + n % 2;
+        const EpilogueCase e{true, n % 3 ? 1.0 : 0.0, a};
+        check_epilogue<4, float>(p, e, opt, static_cast<std::uint32_t>(300 + n), n % 4 == 0);
+        ++n;
+      }
+}
+
 TEST(Epilogue, DepthwiseStagedGroups) {
   // 40 groups of one feature: several groups staged per unit, and a cap
   // that shrinks the staging.

@@ -278,6 +278,68 @@ TEST(Parallel, TranslatedPhaseGroupsMatchReference) {
   }
 }
 
+// Border bands (detail/border_bands.hpp): small inputs whose rows meet only
+// some taps — 1 x 1 inputs (DCGAN's and pix2pix's first layers), 2 x 2 at
+// batch 16 — in ranks 3 to 5, both layouts, narrow outputs (translated
+// groups cut into bands), two feature groups, a dilated kernel, and a
+// periodic input (never cut), against the reference for 1-3 threads.
+template <std::size_t Rank>
+void border_bands(std::int64_t batch, std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t c, std::int64_t o,
+                  const char* pad, bool channels_last, std::int64_t groups = 1, std::int64_t dilation = 1,
+                  bool periodic = false) {
+  constexpr std::size_t S = Rank - 2;
+  const std::string sp = std::string("DHW").substr(3 - S);
+  ref::Problem p;
+  p.lhs_shape.assign(1, batch);
+  if (!channels_last) p.lhs_shape.push_back(c * groups);
+  for (std::size_t d = 0; d < S; ++d) p.lhs_shape.push_back(in + (in > 1 ? static_cast<std::int64_t>(d) : 0));
+  if (channels_last) p.lhs_shape.push_back(c * groups);
+  p.lhs_spec = channels_last ? "N" + sp + "C" : "NC" + sp;
+  p.out_spec = p.lhs_spec;
+  p.rhs_spec = sp + "IO";
+  p.rhs_shape.assign(S, k);
+  p.rhs_shape.push_back(c);
+  p.rhs_shape.push_back(o * groups);
+  p.strides.assign(S, s);
+  p.dilation.assign(S, dilation);
+  p.groups = groups;
+  p.periodic = periodic;
+  p.padding = pad;
+  if (p.padding == "EXPLICIT") p.pads.assign(S, {k - 1, k - 2});
+  for (int threads : {1, 2, 3})
+    for (std::size_t ws : {std::size_t{1}, std::size_t{1} << 24}) {
+      convt::ConvTransposeOptions<S> opt;
+      opt.num_threads = threads;
+      opt.workspace_bytes = ws;
+      SCOPED_TRACE(::testing::Message() << "batch " << batch << " in " << in << " k " << k << " s " << s << " c " << c
+                                        << " o " << o << " " << pad << " threads " << threads << " ws " << ws);
+      check<Rank, float>(p, opt, static_cast<std::uint32_t>(k * 100 + o * 10 + threads));
+    }
+}
+
+TEST(Parallel, BorderBandsMatchReference) {
+  for (const char* pad : {"SAME", "VALID", "EXPLICIT"}) {
+    border_bands<4>(1, 1, 4, 1, 20, 40, pad, true);   // DCGAN's projection, scaled down
+    border_bands<4>(3, 1, 4, 2, 16, 24, pad, false);  // pix2pix's first layer
+    border_bands<4>(16, 2, 4, 2, 8, 16, pad, true);
+    border_bands<4>(1, 1, 4, 1, 16, 3, pad, true);  // a narrow group of translated phases
+    border_bands<3>(2, 1, 5, 1, 7, 9, pad, true);
+    border_bands<5>(1, 1, 3, 1, 16, 8, pad, false);
+    border_bands<4>(1, 1, 4, 1, 5, 6, pad, true, 2);
+    border_bands<4>(2, 1, 3, 1, 6, 6, pad, true, 1, 2);
+  }
+  border_bands<4>(1, 1, 4, 1, 8, 8, "VALID", true, 1, 1, true);
+}
+
+// Bands are fixed by the shapes: results stay bitwise identical for every
+// thread count and workspace cap.
+TEST(Parallel, BorderBandsBitwiseStable) {
+  bitwise_stable_random({16, 2, 3, 24}, {4, 4, 24, 16}, convt::Padding::explicit_pads({{2, 2}, {2, 2}}), 11,
+                        {std::size_t{1}, std::size_t{9000}, std::size_t{1} << 24});
+  bitwise_stable_random({1, 1, 1, 40}, {4, 4, 40, 24}, convt::Padding::explicit_pads({{3, 3}, {3, 3}}), 12,
+                        {std::size_t{1}, std::size_t{1} << 24});
+}
+
 // The grid's extra rows are computed and dropped: results stay bitwise
 // identical for every thread count and workspace cap.
 TEST(Parallel, TranslatedPhaseGroupsBitwiseStable) {

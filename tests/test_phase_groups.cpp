@@ -1,4 +1,5 @@
-// Phase grouping (detail/phase_groups.hpp) on its own: which phases share a
+// Phase grouping (detail/phase_groups.hpp) and border bands
+// (detail/border_bands.hpp) on their own: which phases share a
 // gathered matrix and where each member's rows lie in its group's grid.
 // The values these groups compute are checked against the reference in
 // test_parallel.cpp (TranslatedPhaseGroupsMatchReference).
@@ -8,6 +9,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "convt/detail/border_bands.hpp"
 #include "convt/detail/phase_groups.hpp"
 
 namespace {
@@ -130,6 +132,102 @@ TEST(PhaseGroups, OddOutputWindow) {
   EXPECT_EQ(plan[0].grid.rows, 5);
   EXPECT_FALSE(plan[0].members[0].partial);
   EXPECT_TRUE(plan[0].members[1].partial);
+}
+
+}  // namespace
+
+namespace {
+
+// Border bands (detail/border_bands.hpp) on their own: where a grid is cut
+// and which kernel rows each band multiplies. Their values are checked
+// against the reference in test_parallel.cpp (BorderBandsMatchReference).
+
+// Offsets {-1, 0} over 5 rows of a 4-long input: row 0's first tap and row
+// 4's second read padding; a phase whose only tap lies beyond the input
+// meets it nowhere.
+TEST(BorderBands, TapSegmentsFollowTheEdges) {
+  AxisPhase ap;
+  ap.count = 5;
+  ap.offsets = {-1, 0};
+  ap.taps = {0, 2};
+  const auto segs = tap_segments(ap, 4);
+  ASSERT_EQ(segs.size(), 3u);
+  EXPECT_EQ((std::array<index_t, 2>{segs[0].begin, segs[0].end}), (std::array<index_t, 2>{0, 1}));
+  EXPECT_EQ((std::array<std::size_t, 2>{segs[0].lo, segs[0].hi}), (std::array<std::size_t, 2>{1, 2}));
+  EXPECT_EQ((std::array<index_t, 2>{segs[1].begin, segs[1].end}), (std::array<index_t, 2>{1, 4}));
+  EXPECT_EQ((std::array<std::size_t, 2>{segs[1].lo, segs[1].hi}), (std::array<std::size_t, 2>{0, 2}));
+  EXPECT_EQ((std::array<index_t, 2>{segs[2].begin, segs[2].end}), (std::array<index_t, 2>{4, 5}));
+  EXPECT_EQ((std::array<std::size_t, 2>{segs[2].lo, segs[2].hi}), (std::array<std::size_t, 2>{0, 1}));
+
+  AxisPhase beyond;
+  beyond.count = 3;
+  beyond.offsets = {5};
+  beyond.taps = {0};
+  const auto none = tap_segments(beyond, 2);
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_EQ(none[0].end, 3);
+  EXPECT_EQ(none[0].lo, none[0].hi);
+}
+
+// Taps [1, 3) of 4 along H and [0, 2) of 4 along W, 10 channels: one run of
+// kernel rows per H tap; with every W tap the two runs are one.
+TEST(BorderBands, DepthRunsPerOuterTap) {
+  const std::array<std::size_t, 2> full{4, 4};
+  const auto runs = band_depth_runs<2>({TapSegment{0, 1, 1, 3}, TapSegment{0, 1, 0, 2}}, full, 10);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ((std::array<index_t, 3>{runs[0].lhs, runs[0].rhs, runs[0].length}), (std::array<index_t, 3>{0, 40, 20}));
+  EXPECT_EQ((std::array<index_t, 3>{runs[1].lhs, runs[1].rhs, runs[1].length}), (std::array<index_t, 3>{20, 80, 20}));
+  const auto merged = band_depth_runs<2>({TapSegment{0, 1, 1, 3}, TapSegment{0, 1, 0, 4}}, full, 10);
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_EQ((std::array<index_t, 3>{merged[0].lhs, merged[0].rhs, merged[0].length}),
+            (std::array<index_t, 3>{0, 40, 80}));
+  EXPECT_TRUE((band_depth_runs<2>({TapSegment{0, 1, 0, 4}, TapSegment{0, 1, 0, 4}}, full, 10).empty()));
+}
+
+// DCGAN's projection: a 1 x 1 input, k4 s1 (JAX pads 3 on each side), 100
+// channels. Output (y, x) meets only tap (3 - y, 3 - x): sixteen one-row
+// bands of one tap each, together every kernel row once.
+TEST(BorderBands, OneByOneInputIsCutToOneTapPerRow) {
+  const auto kernel = kernel_split<4>(4, 1, 3, 100);
+  const auto groups = group_phases(kernel, 512, 512);
+  auto split = plan_split(kernel, 1, 4, 100);
+  const auto bands = cut_border_bands(plan_groups(kernel, groups, split, 1), split, 1, 100);
+  ASSERT_EQ(bands.size(), 16u);
+  std::vector<int> seen(16, 0);
+  for (const auto& b : bands) {
+    EXPECT_EQ(b.grid.rows, 1);
+    EXPECT_EQ(b.grid.depth, 100);
+    ASSERT_EQ(b.depth_runs.size(), 1u);
+    EXPECT_EQ(b.depth_runs[0].lhs, 0);
+    EXPECT_EQ(b.depth_runs[0].length, 100);
+    ASSERT_EQ(b.members.size(), 1u);
+    const index_t y = -b.members[0].shift[0], x = -b.members[0].shift[1];  // the band's output row
+    EXPECT_EQ(b.depth_runs[0].rhs, ((3 - y) * 4 + (3 - x)) * 100);
+    ++seen[static_cast<std::size_t>(b.depth_runs[0].rhs / 100)];
+    EXPECT_TRUE(b.members[0].partial);
+  }
+  EXPECT_EQ(seen, std::vector<int>(16, 1));
+}
+
+// k4 s2 p1 on a 4 x 4 input at batch 1: one tap in four reads padding, but
+// the bands would stream the kernel rows 2.25 times for 16 rows — not cut.
+// The same layer on 8 x 8 inputs at batch 16 is cut: every band holds
+// enough rows.
+TEST(BorderBands, CutOnlyWhereItPays) {
+  const auto kernel = kernel_split<4>(4, 2, 2, 512);
+  const auto groups = group_phases(kernel, 256, 256);
+  ASSERT_EQ(groups.size(), 4u);
+  auto small = plan_split(kernel, 4, 8, 512);
+  const auto whole = cut_border_bands(plan_groups(kernel, groups, small, 1), small, 1, 512);
+  ASSERT_EQ(whole.size(), 4u);
+  for (const auto& g : whole) EXPECT_TRUE(g.depth_runs.empty());
+
+  auto batched = plan_split(kernel, 8, 16, 512);
+  const auto cut = cut_border_bands(plan_groups(kernel, groups, batched, 16), batched, 16, 512);
+  EXPECT_EQ(cut.size(), 16u);  // each phase: {1, 7} rows x {1, 7} rows
+  index_t rows = 0;
+  for (const auto& g : cut) rows += g.grid.rows;
+  EXPECT_EQ(rows, 16 * 4 * 8 * 8);
 }
 
 }  // namespace

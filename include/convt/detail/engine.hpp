@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "convt/detail/border_bands.hpp"
 #include "convt/detail/gemm.hpp"
 #include "convt/detail/geometry.hpp"
 #include "convt/detail/im2col.hpp"
@@ -56,7 +57,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
       : PlanBody<In, Out, Rank>(std::move(g)),
         kernel_(std::move(kernel)),
         split_(split_phases(this->geometry_, kernel_->owned)),
-        groups_(plan_groups(kernel_->split, kernel_->groups, split_, this->geometry_.batch)) {
+        groups_(cut_border_bands(plan_groups(kernel_->split, kernel_->groups, split_, this->geometry_.batch), split_,
+                                 this->geometry_.batch, this->geometry_.group_in)) {
     const Geometry<Rank>& geo = this->geometry_;
     TilingProblem tp;
     for (const PlanGroup<S>& grp : groups_) tp.group_rows.push_back(grp.grid.rows);
@@ -187,7 +189,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
                                             kernel_->zeros.data());
       // One GEMM per feature group for the phase group; kernel member m's
       // outputs are columns [m*Og, (m+1)*Og).
-      gemm_tile(un.rows, matrices[static_cast<std::size_t>(fg)], block_a, res, pack_lhs);
+      gemm_tile(un.rows, matrices[static_cast<std::size_t>(fg)], block_a, res, pack_lhs, grp.depth_runs);
       if (un.fgs == 1) break;
       // Several groups per unit (small Og, e.g. depthwise): stage the
       // results side by side, member m's block = [rows x fgs*Og], so the

@@ -86,20 +86,49 @@ PackedMatrix<Acc> pack_rhs(const Acc* rowmajor, index_t depth, index_t cols) {
   return p;
 }
 
+/// A stretch of a GEMM's depth: A's columns [lhs, lhs + length) multiply
+/// B's rows [rhs, rhs + length).
+struct DepthRun {
+  index_t lhs = 0;
+  index_t rhs = 0;
+  index_t length = 0;
+};
+
 /// res[m x cols] (column-major, leading dimension m) = A[m x depth] * B,
 /// where pack_a(block_a, k0, kc) packs A's columns [k0, k0 + kc) in gebp's
-/// lhs format. `block_a` holds at least m * B.kc elements.
+/// lhs format. `block_a` holds at least m * B.kc elements. With `runs`, A
+/// has only the runs' columns and meets the B rows they name; each run is
+/// cut at B's depth blocks, so a row's summation order depends only on the
+/// runs and the blocking, as without them.
 template <class Acc, class PackA>
-void gemm_tile(index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res, const PackA& pack_a) {
+void gemm_tile(index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res, const PackA& pack_a,
+               const std::vector<DepthRun>& runs = {}) {
   using G = GemmTraits<Acc>;
   std::fill_n(res, m * b.cols, Acc(0));
   if (m == 0 || b.cols == 0) return;
   typename G::Kernel gebp;
   typename G::ResMapper c(res, m);
-  for (index_t k0 = 0, blk = 0; k0 < b.depth; k0 += b.kc, ++blk) {
-    const index_t kc = std::min(b.kc, b.depth - k0);
-    pack_a(block_a, k0, kc);
-    gebp(c, block_a, b.data.data() + b.block_offset[static_cast<std::size_t>(blk)], m, kc, b.cols, Acc(1));
+  if (runs.empty()) {
+    for (index_t k0 = 0, blk = 0; k0 < b.depth; k0 += b.kc, ++blk) {
+      const index_t kc = std::min(b.kc, b.depth - k0);
+      pack_a(block_a, k0, kc);
+      gebp(c, block_a, b.data.data() + b.block_offset[static_cast<std::size_t>(blk)], m, kc, b.cols, Acc(1));
+    }
+    return;
+  }
+  for (const DepthRun& run : runs) {
+    for (index_t k = run.rhs; k < run.rhs + run.length;) {
+      // gebp addresses rows [k, k + kc) of a packed depth block through its
+      // depth stride and offset: nothing is repacked.
+      const index_t blk = k / b.kc;
+      const index_t block_begin = blk * b.kc;
+      const index_t block_depth = std::min(b.kc, b.depth - block_begin);
+      const index_t kc = std::min(run.rhs + run.length, block_begin + block_depth) - k;
+      pack_a(block_a, run.lhs + (k - run.rhs), kc);
+      gebp(c, block_a, b.data.data() + b.block_offset[static_cast<std::size_t>(blk)], m, kc, b.cols, Acc(1), kc,
+           block_depth, 0, k - block_begin);
+      k += kc;
+    }
   }
 }
 

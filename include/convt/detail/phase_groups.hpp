@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "convt/detail/gemm.hpp"
 #include "convt/detail/phases.hpp"
 
 namespace convt::detail {
@@ -110,6 +111,9 @@ struct PlanGroup {
   std::size_t kernel_group = 0;  // index into the kernel's groups (and packed matrices)
   Phase<S> grid;                 // the gathered rows: the smallest shifts, the members' rows in one window
   std::vector<Member> members;   // the members with outputs in this plan
+  /// The kernel matrix rows the grid's taps multiply (border_bands.hpp);
+  /// empty: all of them, in order.
+  std::vector<DepthRun> depth_runs;
 };
 
 /// Lays the kernel's groups out for the plan's phases (`split`, counted for
