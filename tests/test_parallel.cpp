@@ -282,11 +282,12 @@ TEST(Parallel, TranslatedPhaseGroupsMatchReference) {
 // some taps — 1 x 1 inputs (DCGAN's and pix2pix's first layers), 2 x 2 at
 // batch 16 — in ranks 3 to 5, both layouts, narrow outputs (translated
 // groups cut into bands), two feature groups, a dilated kernel, and a
-// periodic input (never cut), against the reference for 1-3 threads.
+// periodic input (never cut), padding `wider` than the kernel, against the
+// reference for 1-3 threads.
 template <std::size_t Rank>
 void border_bands(std::int64_t batch, std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t c, std::int64_t o,
                   const char* pad, bool channels_last, std::int64_t groups = 1, std::int64_t dilation = 1,
-                  bool periodic = false) {
+                  bool periodic = false, std::int64_t wider = 0) {
   constexpr std::size_t S = Rank - 2;
   const std::string sp = std::string("DHW").substr(3 - S);
   ref::Problem p;
@@ -305,7 +306,7 @@ void border_bands(std::int64_t batch, std::int64_t in, std::int64_t k, std::int6
   p.groups = groups;
   p.periodic = periodic;
   p.padding = pad;
-  if (p.padding == "EXPLICIT") p.pads.assign(S, {k - 1, k - 2});
+  if (p.padding == "EXPLICIT") p.pads.assign(S, {k - 1 + wider, k - 2 + wider});
   for (int threads : {1, 2, 3})
     for (std::size_t ws : {std::size_t{1}, std::size_t{1} << 24}) {
       convt::ConvTransposeOptions<S> opt;
@@ -329,6 +330,9 @@ TEST(Parallel, BorderBandsMatchReference) {
     border_bands<4>(2, 1, 3, 1, 6, 6, pad, true, 1, 2);
   }
   border_bands<4>(1, 1, 4, 1, 8, 8, "VALID", true, 1, 1, true);
+  // Padding wider than the kernel: edge rows meet no tap (bands of no taps).
+  border_bands<4>(2, 1, 3, 1, 8, 8, "EXPLICIT", true, 1, 1, false, 2);
+  border_bands<3>(1, 2, 4, 2, 16, 4, "EXPLICIT", false, 1, 1, false, 3);
 }
 
 // Bands are fixed by the shapes: results stay bitwise identical for every
