@@ -13,12 +13,12 @@
 // in - offset[j]: so each dimension cuts into at most 2 * taps + 1 segments
 // of constant range. Cut dimensions make the group's grid the product of
 // their segments — border bands, each its own grid with only its taps (a
-// plan group like any other: gathered, tiled and written as one). Bands
-// multiply fewer taps but are smaller GEMMs, each streaming its kernel rows
-// again; a cost model (bands_cost) picks the dimensions to cut, or none: a
-// 1 x 1 input is cut, 4 x 4 at batch 1 is not, 8 x 8 at batch 16 is. Its GEMM reads the kernel
-// matrix's rows of those taps: runs of the packed depth (DepthRun, gemm.hpp),
-// one per combination of the outer dimensions' taps.
+// plan group like any other: gathered, tiled and written as one). A band's
+// GEMM reads the kernel matrix's rows of its taps: runs of the packed depth
+// (DepthRun, gemm.hpp), one per combination of the outer dimensions' taps.
+// Bands multiply fewer taps but are smaller GEMMs, each streaming its kernel
+// rows again; a cost model (bands_cost) picks the dimensions to cut, or
+// none: a 1 x 1 input is cut, 4 x 4 at batch 1 is not, 8 x 8 at batch 16 is.
 //
 // Skipping a tap drops products with padding zeros, which are zero — except
 // for an infinite or NaN kernel element, whose product with padding is NaN
@@ -190,7 +190,7 @@ std::vector<DepthRun> band_depth_runs(const std::array<TapSegment, S>& band, con
   }
 }
 
-/// Cuts each plan group whose taps read enough padding into border bands
+/// Cuts each plan group into border bands where choose_cuts finds it pays
 /// (see the header); appends the bands' axis phases to `split`'s axes.
 /// `channels` is the input features per feature group.
 template <std::size_t Rank>
