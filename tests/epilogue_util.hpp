@@ -52,8 +52,8 @@ template <class Res, class AccT, class V>
     if (bias) v = static_cast<U>(v + static_cast<U>(*bias));
     const U beta = static_cast<U>(static_cast<std::int64_t>(e.accumulate));
     // In 64 bits: U may promote to int, where the product can overflow.
-    v = static_cast<U>(v + static_cast<U>(static_cast<std::uint64_t>(beta) *
-                                          static_cast<std::uint64_t>(static_cast<U>(prev))));
+    v = static_cast<U>(
+        v + static_cast<U>(static_cast<std::uint64_t>(beta) * static_cast<std::uint64_t>(static_cast<U>(prev))));
     Res r = static_cast<Res>(v);
     if (e.activation.kind() == convt::Activation::Kind::ReLU && r < Res(0)) r = 0;
     if (e.activation.kind() == convt::Activation::Kind::Clamp) {
