@@ -64,6 +64,7 @@ std::optional<Runnable> peer_runnable(const std::string& peer, const Problem& p,
     return Runnable{[deconv] { deconv->run(); }, {}};
   }
 #endif
+  (void)peer;  // with neither peer compiled in
   (void)s;
   (void)threads;
   return std::nullopt;
@@ -92,6 +93,7 @@ std::optional<Runnable> creation_runnable(const std::string& library, const Prob
 const char* const kPeers[] = {"onednn", "xnnpack"};
 
 bool peer_supports(const std::string& peer, const ShapeSpec& s) {
+  (void)peer;  // with neither peer compiled in
   (void)s;
 #ifdef CONVT_BENCH_ONEDNN
   if (peer == "onednn") return true;
