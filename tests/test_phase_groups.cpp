@@ -78,6 +78,20 @@ TEST(PhaseGroups, WideOutputsAreNotTranslated) {
   EXPECT_EQ(group_phases(kernel, 32, 32).size(), 2u);  // no room for two members
 }
 
+// A dilated kernel's phases can be translations of each other by many rows
+// (k2 s2 with rhs dilation 2001: offsets {0} and {1001}); grouping them would
+// grow the grid by as many rows (a hang the fuzzer found), so they stay apart.
+TEST(PhaseGroups, FarTranslationsAreNotGrouped) {
+  Geometry<3> g;
+  g.batch = 1;
+  g.in_features = g.group_in = 4;
+  PhaseSplit<3> kernel;
+  kernel.axes[0] = owned_phases(2, 2, 2001, 0, Lowering::PhaseSplit);
+  combine_phases(g, kernel);
+  ASSERT_EQ(kernel.phases.size(), 2u);
+  EXPECT_EQ(group_phases(kernel, 4, 256).size(), 2u);
+}
+
 // An RGB head (3 features), 2-D k4 s2 p1: the four phases are one group of
 // 12 columns over an (H + 1) x (W + 1) grid, each member shifted by 0 or 1
 // per dimension.

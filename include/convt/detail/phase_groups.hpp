@@ -41,8 +41,9 @@ struct PhaseGroup {
 /// on 8 x 8 inputs (81 grid rows for 64).
 inline constexpr index_t kNarrowColumns = 64;
 
-/// Whether b's tap shifts are a's translated by a constant per dimension
-/// (`exact`: by zero — the same shifts). Row counts are ignored.
+/// Whether b's tap shifts are a's translated by a constant of at most one
+/// row per dimension (`exact`: by zero — the same shifts). Row counts are
+/// ignored.
 template <std::size_t Rank>
 bool shifts_match(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& a, const Phase<Rank - 2>& b, bool exact) {
   if (a.depth != b.depth) return false;
@@ -52,6 +53,9 @@ bool shifts_match(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& a, const
     if (oa.size() != ob.size()) return false;
     const index_t delta = oa.empty() ? 0 : ob[0] - oa[0];
     if (exact && delta != 0) return false;
+    // One row of translation at most: the grid grows by |delta| rows per
+    // dimension (a huge dilation makes huge deltas — and grids).
+    if (delta > 1 || delta < -1) return false;
     for (std::size_t j = 0; j < oa.size(); ++j) {
       if (ob[j] - oa[j] != delta) return false;
     }
