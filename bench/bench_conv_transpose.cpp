@@ -170,14 +170,27 @@ void register_models(int all_threads) {
       flops += s.useful_flops();
     }
     // Runs the per-layer runnables that `make` builds, in model order.
-    auto chain = [layers](auto make) {
+    auto chain_of = [](std::vector<std::function<const Problem&()>> problems, auto make) {
       auto steps = std::make_shared<std::vector<Runnable>>();
-      for (const auto& get : layers) steps->push_back(make(get()));
+      for (const auto& get : problems) steps->push_back(make(get()));
       return Runnable{[steps] {
                         for (auto& r : *steps) r.run();
                       },
                       {}};
     };
+    auto chain = [layers, chain_of](auto make) { return chain_of(layers, make); };
+    // The same layers in bf16 and int8 -> int32 (convt only: the peers'
+    // deconvolutions are timed in f32): what a reduced-precision model costs
+    // against its f32 original.
+    std::vector<std::pair<std::string, std::vector<std::function<const Problem&()>>>> typed;
+    for (const auto& [kind, dtype] :
+         {std::pair{"model_convt_bf16", DType::BF16}, {"model_convt_i8i32", DType::I8toI32}}) {
+      typed.emplace_back(kind, std::vector<std::function<const Problem&()>>{});
+      for (ShapeSpec s : m.layers) {
+        s.dtype = dtype;
+        typed.back().second.push_back(lazy_problem(s));
+      }
+    }
     bool all_onednn = true, all_xnnpack = true;
     for (const ShapeSpec& s : m.layers) {
       all_onednn = all_onednn && peer_supports("onednn", s);
@@ -196,6 +209,15 @@ void register_models(int all_threads) {
                 [t](const Problem& p) { return make_convt(p, t, convt::Lowering::PhaseSplit, Fused::BiasRelu); });
           },
           flops);
+      for (const auto& [kind, problems] : typed) {
+        register_one(
+            kind + suffix,
+            [chain_of, problems = problems, t] {
+              return chain_of(problems,
+                              [t](const Problem& p) { return make_convt(p, t, convt::Lowering::PhaseSplit); });
+            },
+            flops);
+      }
       for (const std::string peer : kPeers) {
         if (peer == "onednn" ? !all_onednn : !all_xnnpack) continue;
         register_one(

@@ -12,7 +12,8 @@ reorder (primitive cache disabled), and one run, in milliseconds.
 model and thread count, milliseconds for all of its transposed
 convolutions (convt, convt with bias + ReLU fused, oneDNN, XNNPACK), convt
 over the best peer, the geometric mean over the models; then every layer's
-ratio (the same run's per-layer entries), worst first; with --creation,
+ratio (the same run's per-layer entries), worst first, and each model's
+speed in bf16 and int8 -> int32 against its f32 speed; with --creation,
 each model's creation cost against oneDNN's.
 
 By default every library runs in its own process, one process per
@@ -40,7 +41,10 @@ KINDS = ["convt", "convt_bias_relu", "dense", "gemm", "onednn", "xnnpack"]
 # --creation: making a plan from the unpacked kernel, a plan from a packed
 # kernel, oneDNN's primitive creation (with its weight reorder), one run.
 CREATION_KINDS = ["create_convt", "plan_convt", "create_onednn", "convt"]
-MODEL_KINDS = ["model_convt", "model_convt_bias_relu", "model_onednn", "model_xnnpack", "convt", "onednn", "xnnpack"]
+MODEL_KINDS = ["model_convt", "model_convt_bias_relu", "model_onednn", "model_xnnpack", "convt", "onednn", "xnnpack",
+               "model_convt_bf16", "model_convt_i8i32"]
+# convt on the same layers in reduced precision: bf16 in and out, int8 in with int32 out.
+MODEL_TYPED_KINDS = [("model_convt_bf16", "bf16"), ("model_convt_i8i32", "int8 -> int32")]
 MODEL_CREATION_KINDS = ["create_model_convt", "create_model_onednn", "model_convt"]
 
 
@@ -209,6 +213,7 @@ def model_table(runs, ctx, args):
     for threads, rs in sorted(ratios.items()):
         print(f"\ngeometric mean of convt speed / best peer over {len(rs)} models, threads={threads}: "
               f"{geomean(rs):.2f}x (min {min(rs):.2f}x)")
+    typed_table(med)
     if layer_rows:
         print("\n| layer | threads | convt ms | oneDNN ms | XNNPACK ms | convt speed / best peer |")
         print("|---|---|---|---|---|---|")
@@ -216,6 +221,33 @@ def model_table(runs, ctx, args):
             cell = lambda k: f"{m[k]:.3g}" if k in m else "–"  # noqa: E731
             print(f"| {name} | {threads} | {cell('convt')} | {cell('onednn')} | {cell('xnnpack')} | {ratio:.2f}x |")
     return 0
+
+
+def typed_table(med):
+    """Each model in bf16 and int8 -> int32 against its f32 time (convt only)."""
+    rows = [(key, m) for key, m in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+            if "model_convt" in m and any(k in m for k, _ in MODEL_TYPED_KINDS)]
+    if not rows:
+        return
+    names = [label for _, label in MODEL_TYPED_KINDS]
+    print("\n| model | threads | convt f32 ms | " + " | ".join(f"{n} ms" for n in names) + " | " +
+          " | ".join(f"{n} speed / f32" for n in names) + " |")
+    print("|---|---|---|" + "---|" * (2 * len(names)))
+    ratios = {}
+    for (name, threads), m in rows:
+        cells, speeds = [], []
+        for kind, label in MODEL_TYPED_KINDS:
+            if kind in m:
+                cells.append(f"{m[kind]:.3g}")
+                speeds.append(f"{m['model_convt'] / m[kind]:.2f}x")
+                ratios.setdefault((label, threads), []).append(m["model_convt"] / m[kind])
+            else:
+                cells.append("–")
+                speeds.append("–")
+        print(f"| {name} | {threads} | {m['model_convt']:.3g} | " + " | ".join(cells) + " | " + " | ".join(speeds) + " |")
+    for (label, threads), rs in sorted(ratios.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        print(f"\n{label} speed / f32 over {len(rs)} models, threads={threads}: geometric mean {geomean(rs):.2f}x "
+              f"(min {min(rs):.2f}x)")
 
 
 if __name__ == "__main__":
