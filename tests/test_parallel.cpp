@@ -284,7 +284,7 @@ TEST(Parallel, TranslatedPhaseGroupsMatchReference) {
 // groups cut into bands), two feature groups, a dilated kernel, and a
 // periodic input (never cut), padding `wider` than the kernel, against the
 // reference for 1-3 threads.
-template <std::size_t Rank>
+template <std::size_t Rank, class T = float, class Out = void>
 void border_bands(std::int64_t batch, std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t c, std::int64_t o,
                   const char* pad, bool channels_last, std::int64_t groups = 1, std::int64_t dilation = 1,
                   bool periodic = false, std::int64_t wider = 0) {
@@ -314,7 +314,7 @@ void border_bands(std::int64_t batch, std::int64_t in, std::int64_t k, std::int6
       opt.workspace_bytes = ws;
       SCOPED_TRACE(::testing::Message() << "batch " << batch << " in " << in << " k " << k << " s " << s << " c " << c
                                         << " o " << o << " " << pad << " threads " << threads << " ws " << ws);
-      check<Rank, float>(p, opt, static_cast<std::uint32_t>(k * 100 + o * 10 + threads));
+      check<Rank, T, Out>(p, opt, static_cast<std::uint32_t>(k * 100 + o * 10 + threads));
     }
 }
 
@@ -333,6 +333,21 @@ TEST(Parallel, BorderBandsMatchReference) {
   // Padding wider than the kernel: edge rows meet no tap (bands of no taps).
   border_bands<4>(2, 1, 3, 1, 8, 8, "EXPLICIT", true, 1, 1, false, 2);
   border_bands<3>(1, 2, 4, 2, 16, 4, "EXPLICIT", false, 1, 1, false, 3);
+}
+
+// int8 reductions longer than float sums exactly (> 1024 terms): float
+// blocks of 1024 added in double (types.hpp, gemm_tile), through border
+// bands' runs (which split blocks), staged feature groups, both layouts,
+// 1-3 threads and a workspace of one register block; exact, so any slip at
+// a block edge shows.
+TEST(Parallel, ExactFloatBlocksMatchReference) {
+  for (const char* pad : {"SAME", "EXPLICIT"}) {
+    border_bands<4, std::int8_t, std::int32_t>(1, 1, 4, 1, 100, 24, pad, true);    // 16 one-tap bands, depth 1600
+    border_bands<4, std::int8_t, std::int32_t>(2, 1, 4, 2, 300, 8, pad, false);    // 4 taps x 300: depth 1200
+    border_bands<4, std::int8_t, std::int32_t>(1, 3, 2, 1, 520, 3, pad, true, 2);  // 2 groups of 3 outputs, depth 2080
+    border_bands<3, std::int8_t, std::int32_t>(1, 6, 3, 1, 1100, 5, pad, true);    // depth 3300: four blocks
+    border_bands<3, std::uint8_t, std::int32_t>(1, 6, 3, 1, 90, 5, pad, false);    // uint8: blocks of 256
+  }
 }
 
 // Bands are fixed by the shapes: results stay bitwise identical for every

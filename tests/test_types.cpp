@@ -173,8 +173,12 @@ void extremes(std::int64_t c, std::int64_t k, std::uint32_t seed, std::int64_t s
 TEST(Types, IntegerAccumulatorEdges) {
   // Stride 1: every output reduces over C * k terms.
   extremes<std::int8_t, std::int32_t>(256, 4, 1);     // depth 1024: float, exactly at 2^24
-  extremes<std::int8_t, std::int32_t>(257, 4, 2);     // depth 1028: double
-  extremes<std::int8_t, std::int32_t>(257, 8, 9, 2);  // stride 2: 4 taps per phase, depth 1028: double
+  extremes<std::int8_t, std::int32_t>(257, 4, 2);     // depth 1028: float blocks of 1024 + 4, summed in double
+  extremes<std::int8_t, std::int32_t>(257, 8, 9, 2);  // stride 2: 4 taps per phase, depth 1028: float blocks
+  extremes<std::int8_t, std::int32_t>(1100, 4, 10);   // depth 4400: five blocks, sums far past 2^24
+  extremes<std::int8_t, std::int8_t>(700, 4, 11);     // depth 2800: blocks, wrapped to int8
+  extremes<std::uint8_t, std::int32_t>(300, 4, 12);   // depth 1200: blocks of 256
+  extremes<std::uint8_t, std::int32_t>(65, 4, 13);    // depth 260: just past float's 258, one block of 256 + 4
   extremes<std::int8_t, std::int8_t>(64, 4, 3);       // float, wrapped to int8
   extremes<std::uint8_t, std::int16_t>(64, 4, 4);     // float (255^2 * 256 < 2^24), wrapped to int16
   extremes<std::int16_t, std::int64_t>(16, 4, 5);     // double
@@ -189,9 +193,21 @@ TEST(Types, AccumulatorChoice) {
   EXPECT_EQ((choose_accumulator<float, float>(convt::Precision::Default, 100)), Accumulator::F32);
   EXPECT_EQ((choose_accumulator<float, float>(convt::Precision::Highest, 100)), Accumulator::F64);
   EXPECT_EQ((choose_accumulator<Eigen::half, Eigen::half>(convt::Precision::High, 100)), Accumulator::F32);
-  // Exact integer sums in float while |depth * 128^2| <= 2^24, then double, int64, uint64.
+  // Exact integer sums in float while |depth * 128^2| <= 2^24, then float
+  // blocks of 1024 summed in double (to 2^53), int64, uint64.
   EXPECT_EQ((choose_accumulator<std::int8_t, std::int32_t>(convt::Precision::Default, 1024)), Accumulator::F32);
-  EXPECT_EQ((choose_accumulator<std::int8_t, std::int32_t>(convt::Precision::Default, 1025)), Accumulator::F64);
+  EXPECT_EQ((choose_accumulator<std::int8_t, std::int32_t>(convt::Precision::Default, 1025)), Accumulator::F32Blocks);
+  EXPECT_EQ((choose_accumulator<std::int8_t, std::int64_t>(convt::Precision::Default, convt::index_t{1} << 39)),
+            Accumulator::F32Blocks);
+  EXPECT_EQ((choose_accumulator<std::int8_t, std::int64_t>(convt::Precision::Default, (convt::index_t{1} << 39) + 1)),
+            Accumulator::I64);
+  // uint8: blocks of 256 (2^24 / 255^2 = 258, to a multiple of 8); int16: a
+  // block would be shorter than one product needs, so double.
+  EXPECT_EQ((choose_accumulator<std::uint8_t, std::int32_t>(convt::Precision::Default, 259)), Accumulator::F32Blocks);
+  EXPECT_EQ(convt::detail::exact_float_terms<std::int8_t>(), 1024);
+  EXPECT_EQ(convt::detail::exact_float_terms<std::uint8_t>(), 256);
+  EXPECT_EQ(convt::detail::exact_float_terms<std::int16_t>(), 0);
+  EXPECT_EQ((choose_accumulator<std::int16_t, std::int32_t>(convt::Precision::Default, 1025)), Accumulator::F64);
   EXPECT_EQ((choose_accumulator<std::int16_t, std::int64_t>(convt::Precision::Default, 1 << 23)), Accumulator::F64);
   EXPECT_EQ((choose_accumulator<std::int16_t, std::int64_t>(convt::Precision::Default, (1 << 23) + 1)),
             Accumulator::I64);

@@ -123,7 +123,9 @@ using result_t = std::conditional_t<std::is_void_v<Out>, In, Out>;
 /// Types the GEMM can run in. Which one a problem uses is decided when the
 /// plan is made (precision is a run-time option and integer accumulation
 /// depends on the reduction length), see `choose_accumulator`.
-enum class Accumulator { F32, F64, C64, C128, I64, U64 };
+/// F32Blocks: integer products summed by the float GEMM over depth blocks
+/// short enough to be exact (exact_float_terms), the blocks added in double.
+enum class Accumulator { F32, F64, C64, C128, I64, U64, F32Blocks };
 
 template <Accumulator A>
 struct accumulator_type;
@@ -162,11 +164,27 @@ constexpr std::uint64_t max_magnitude() {
   }
 }
 
+/// How many products of two `In` values float sums exactly in any order:
+/// 2^24 / max|In|^2, rounded down to a multiple of 8 (1024 for int8, 256
+/// for uint8; 0 when one product is already too wide).
+template <class In>
+constexpr index_t exact_float_terms() {
+  const std::uint64_t m = max_magnitude<In>();
+  if (m > (std::uint64_t{1} << 12)) return 0;
+  return static_cast<index_t>((std::uint64_t{1} << 24) / (m * m) / 8 * 8);
+}
+
+// Shortest exact block worth a float GEMM with a double sum per block
+// rather than a double GEMM: each block's result is added once more.
+inline constexpr index_t kMinExactBlock = 256;
+
 /// Picks the accumulator for inputs `In`, result `Out`, a reduction of
 /// `depth` terms and a precision. Integer sums are exact: when the worst case
 /// |depth * max|In|^2| stays within 2^24 (2^53) every partial sum is an
 /// integer that float (double) represents exactly, so the fast floating GEMM
-/// kernel computes the exact integer result; beyond that int64, and past
+/// kernel computes the exact integer result; beyond that, while the sum
+/// stays within 2^53, blocks of exact_float_terms products in float, summed
+/// in double (F32Blocks; double when blocks would be short); then int64, and past
 /// int64 the sum is taken modulo 2^64 (unsigned, so wrap-around is defined),
 /// which equals the wrapped result in any narrower integer type.
 template <class In, class Out>
@@ -184,7 +202,9 @@ Accumulator choose_accumulator(Precision precision, index_t depth) {
         mul_overflow(m, m, &worst) || mul_overflow(worst, static_cast<std::uint64_t>(depth > 0 ? depth : 1), &worst);
     if (!overflow) {
       if (worst <= (std::uint64_t{1} << 24)) return Accumulator::F32;
-      if (worst <= (std::uint64_t{1} << 53)) return Accumulator::F64;
+      if (worst <= (std::uint64_t{1} << 53)) {
+        return exact_float_terms<In>() >= kMinExactBlock ? Accumulator::F32Blocks : Accumulator::F64;
+      }
       if (worst <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return Accumulator::I64;
     }
     return Accumulator::U64;

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "convt/detail/border_bands.hpp"
@@ -45,10 +46,15 @@ class PlanBody {
   Geometry<Rank> geometry_;
 };
 
-template <class In, class Out, std::size_t Rank, class Acc>
+template <class In, class Out, std::size_t Rank, class Acc, class Sum = Acc>
 class Engine final : public PlanBody<In, Out, Rank> {
   static constexpr std::size_t S = Rank - 2;
-  using Kernel = KernelData<Acc, Out, Rank>;
+  using Kernel = KernelData<Acc, Out, Rank, Sum>;
+  static constexpr bool kBlocksSummed = !std::is_same_v<Acc, Sum>;
+  // Results (Sum) follow Acc arrays of whole register blocks of rows in the
+  // scratch buffer: an even count of Acc elements keeps them Sum-aligned.
+  static_assert(sizeof(Sum) % sizeof(Acc) == 0 && GemmTraits<Acc>::row_block % (sizeof(Sum) / sizeof(Acc)) == 0,
+                "results are laid out in Acc elements");
 
  public:
   /// Lays `kernel` out for the input shape of `g` (made with the kernel's
@@ -70,6 +76,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
     tp.row_block = GemmTraits<Acc>::row_block;
     tp.cache_rows = cache_rows(tp);
     tp.element_bytes = static_cast<index_t>(sizeof(Acc));
+    tp.sum_elements = static_cast<index_t>(sizeof(Sum) / sizeof(Acc));
+    tp.block_result = kBlocksSummed;
     tp.workers = kernel_->run.workers;
     tp.workspace_cap = kernel_->run.workspace_cap;
     tiling_ = choose_tiling(tp);
@@ -87,7 +95,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
     if (out.size() == 0) return;
     const auto lhs_stride = canonical_strides(lhs.strides(), g.layout.lhs);
     const auto out_stride = canonical_strides(out.strides(), g.layout.out);
-    const OutputEpilogue<Acc, Out>& ep = kernel_->epilogue;
+    const OutputEpilogue<Sum, Out>& ep = kernel_->epilogue;
     // A fresh output is zero: beta * out adds nothing.
     const bool read_out = ep.reads_output() && !out_is_zero;
     if (split_.zero_fill) {
@@ -166,7 +174,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
     auto placement = [&](const typename PlanGroup<S>::Member& m) { return GridPlacement<S>{grid_counts, m.shift}; };
     // This unit computes output features [fg0 * Og, (fg0 + fgs) * Og).
     Out* const out_base = out.data() + un.fg0 * Og * out_stride[1];
-    const OutputEpilogue<Acc, Out>& ep = kernel_->epilogue;
+    const OutputEpilogue<Sum, Out>& ep = kernel_->epilogue;
     if (access.source == LhsSource::Zeros) {
       for (const auto& m : grp.members) {
         const GridPlacement<S> at = placement(m);
@@ -179,8 +187,9 @@ class Engine final : public PlanBody<In, Out, Rank> {
     const index_t columns = matrices.front().cols / std::max<index_t>(Og, 1);  // members of the kernel group
     Acc* tile = buffer;
     Acc* block_a = tile + tiling_.tile_rows * split_.max_depth;
-    Acc* res = block_a + tiling_.tile_rows * kernel_->matrices.max_kc;
-    Acc* staged = res + tiling_.tile_rows * kernel_->matrices.max_columns;
+    Acc* part = block_a + tiling_.tile_rows * kernel_->matrices.max_kc;  // used when blocks are summed
+    Sum* res = reinterpret_cast<Sum*>(part + (kBlocksSummed ? tiling_.tile_rows * kernel_->matrices.max_columns : 0));
+    Sum* staged = res + tiling_.tile_rows * kernel_->matrices.max_columns;
     if (access.source == LhsSource::Indirect) tile_tap_offsets(split_, grp.grid, un.row0, un.rows, lhs_stride, gs);
     for (index_t j = 0; j < un.fgs; ++j) {
       const index_t fg = un.fg0 + j;
@@ -189,7 +198,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
                                             kernel_->zeros.data());
       // One GEMM per feature group for the phase group; kernel member m's
       // outputs are columns [m*Og, (m+1)*Og).
-      gemm_tile(un.rows, matrices[static_cast<std::size_t>(fg)], block_a, res, pack_lhs, grp.depth_runs);
+      gemm_tile(un.rows, matrices[static_cast<std::size_t>(fg)], block_a, res, pack_lhs, grp.depth_runs, part);
       if (un.fgs == 1) break;
       // Several groups per unit (small Og, e.g. depthwise): stage the
       // results side by side, member m's block = [rows x fgs*Og], so the
@@ -198,7 +207,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
         std::copy_n(res + m * Og * un.rows, Og * un.rows, staged + (m * un.fgs + j) * Og * un.rows);
       }
     }
-    Acc* result = un.fgs > 1 ? staged : res;
+    Sum* result = un.fgs > 1 ? staged : res;
     for (const auto& m : grp.members) {
       const GridPlacement<S> at = placement(m);
       write_tile<Rank>(split_, split_.phases[m.phase], m.partial ? &at : nullptr, un.row0, un.rows,

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
@@ -39,14 +40,16 @@ struct GemmTraits {
 };
 
 /// Eigen's depth blocking for a reduction of `depth` terms; with one thread
-/// Eigen derives it from the depth and the cache sizes only.
+/// Eigen derives it from the depth and the cache sizes only. `max_kc` > 0
+/// caps it (blocks whose float sums must stay exact).
 template <class Acc>
-index_t depth_block(index_t depth, index_t cols) {
+index_t depth_block(index_t depth, index_t cols, index_t max_kc = 0) {
   if (depth <= 0) return 1;
   index_t kc = depth;
   index_t mc = 4096;
   index_t nc = cols > 0 ? cols : 1;
   Eigen::internal::computeProductBlockingSizes<Acc, Acc, 1>(kc, mc, nc, index_t{1});
+  if (max_kc > 0) kc = std::min(kc, max_kc);
   return std::max<index_t>(1, std::min(kc, depth));
 }
 
@@ -61,14 +64,15 @@ struct PackedMatrix {
   AlignedVector<Acc> data;
 };
 
-/// Packs a row-major [depth x cols] matrix.
+/// Packs a row-major [depth x cols] matrix in depth blocks of at most
+/// `max_kc` rows (0: Eigen's blocking).
 template <class Acc>
-PackedMatrix<Acc> pack_rhs(const Acc* rowmajor, index_t depth, index_t cols) {
+PackedMatrix<Acc> pack_rhs(const Acc* rowmajor, index_t depth, index_t cols, index_t max_kc = 0) {
   using G = GemmTraits<Acc>;
   PackedMatrix<Acc> p;
   p.depth = depth;
   p.cols = cols;
-  p.kc = depth_block<Acc>(depth, cols);
+  p.kc = depth_block<Acc>(depth, cols, max_kc);
   constexpr index_t align = 64 / sizeof(Acc) > 0 ? 64 / sizeof(Acc) : 1;
   index_t total = 0;
   for (index_t k0 = 0; k0 < depth; k0 += p.kc) {
@@ -100,19 +104,39 @@ struct DepthRun {
 /// has only the runs' columns and meets the B rows they name; each run is
 /// cut at B's depth blocks, so a row's summation order depends only on the
 /// runs and the blocking, as without them.
-template <class Acc, class PackA>
-void gemm_tile(index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res, const PackA& pack_a,
-               const std::vector<DepthRun>& runs = {}) {
+///
+/// A result type `Sum` wider than `Acc` (exact integer sums): each gebp
+/// call, at most one depth block, sums into `part` (m * cols elements),
+/// which is then added to `res` — exact when a block's sum is.
+template <class Acc, class Sum, class PackA>
+void gemm_tile(index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Sum* res, const PackA& pack_a,
+               const std::vector<DepthRun>& runs = {}, Acc* part = nullptr) {
   using G = GemmTraits<Acc>;
-  std::fill_n(res, m * b.cols, Acc(0));
+  constexpr bool blocks_summed = !std::is_same_v<Acc, Sum>;
+  std::fill_n(res, m * b.cols, Sum(0));
   if (m == 0 || b.cols == 0) return;
   typename G::Kernel gebp;
-  typename G::ResMapper c(res, m);
+  Acc* c_data = nullptr;
+  if constexpr (blocks_summed) {
+    c_data = part;
+  } else {
+    c_data = res;
+  }
+  typename G::ResMapper c(c_data, m);
+  // gebp(kc, packed block, its depth, first row in it) into c; with a wider
+  // Sum, c restarts at zero each call and is added to res.
+  auto multiply = [&](index_t kc, const Acc* block, index_t block_depth, index_t offset) {
+    if constexpr (blocks_summed) std::fill_n(part, m * b.cols, Acc(0));
+    gebp(c, block_a, block, m, kc, b.cols, Acc(1), kc, block_depth, 0, offset);
+    if constexpr (blocks_summed) {
+      for (index_t i = 0; i < m * b.cols; ++i) res[i] += static_cast<Sum>(part[i]);
+    }
+  };
   if (runs.empty()) {
     for (index_t k0 = 0, blk = 0; k0 < b.depth; k0 += b.kc, ++blk) {
       const index_t kc = std::min(b.kc, b.depth - k0);
       pack_a(block_a, k0, kc);
-      gebp(c, block_a, b.data.data() + b.block_offset[static_cast<std::size_t>(blk)], m, kc, b.cols, Acc(1));
+      multiply(kc, b.data.data() + b.block_offset[static_cast<std::size_t>(blk)], kc, 0);
     }
     return;
   }
@@ -125,8 +149,7 @@ void gemm_tile(index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Acc* res, co
       const index_t block_depth = std::min(b.kc, b.depth - block_begin);
       const index_t kc = std::min(run.rhs + run.length, block_begin + block_depth) - k;
       pack_a(block_a, run.lhs + (k - run.rhs), kc);
-      gebp(c, block_a, b.data.data() + b.block_offset[static_cast<std::size_t>(blk)], m, kc, b.cols, Acc(1), kc,
-           block_depth, 0, k - block_begin);
+      multiply(kc, b.data.data() + b.block_offset[static_cast<std::size_t>(blk)], block_depth, k - block_begin);
       k += kc;
     }
   }

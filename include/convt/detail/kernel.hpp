@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include "convt/detail/epilogue.hpp"
@@ -17,6 +18,7 @@
 #include "convt/detail/phases.hpp"
 #include "convt/options.hpp"
 #include "convt/tensor.hpp"
+#include "convt/types.hpp"
 
 namespace convt::detail {
 
@@ -27,7 +29,9 @@ struct RunOptions {
   std::size_t workspace_cap = 0;
 };
 
-template <class Acc, class Out, std::size_t Rank>
+/// `Acc`: the GEMM's type; `Sum`: its results' (a wider Sum adds up depth
+/// blocks whose Acc sums are exact, see gemm_tile).
+template <class Acc, class Out, std::size_t Rank, class Sum = Acc>
 struct KernelData {
   // Phase groups of at most this many GEMM columns: wide enough to amortise
   // the gather and packing, narrow enough to keep the result tile in cache.
@@ -43,7 +47,7 @@ struct KernelData {
         owned(owned_axes(g, o.lowering)),
         split(kernel_phases(g, owned)),
         groups(group_phases(split, g.group_out, kGroupColumns)),
-        matrices(pack_kernel<Acc>(split, groups, g, rhs)) {
+        matrices(pack_kernel<Acc>(split, groups, g, rhs, exact_block<In>())) {
     if constexpr (std::is_same_v<In, Acc>) {
       // Reading channels in place (indirect_lhs.hpp) pays off when every
       // tap's run of channels is whole packets.
@@ -55,8 +59,19 @@ struct KernelData {
     }
   }
 
+  /// Depth blocks whose sums Acc holds exactly, when a wider Sum adds them
+  /// up (0: Eigen's blocking).
+  template <class In>
+  static constexpr index_t exact_block() {
+    if constexpr (std::is_same_v<Acc, Sum>) {
+      return 0;
+    } else {
+      return exact_float_terms<In>();
+    }
+  }
+
   RunOptions run;
-  OutputEpilogue<Acc, Out> epilogue;
+  OutputEpilogue<Sum, Out> epilogue;
   bool zero_stays_zero;                    // an output no tap reaches stays zero in a zeroed output
   std::array<AxisPhases, Rank - 2> owned;  // per dimension, the phases that own taps
   PhaseSplit<Rank> split;                  // the kernel's phases (no counts)

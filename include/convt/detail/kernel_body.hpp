@@ -45,22 +45,22 @@ class KernelBody {
   ConvTransposeOptions<Rank - 2> options_;
 };
 
-template <class In, class Out, std::size_t Rank, class Acc>
+template <class In, class Out, std::size_t Rank, class Acc, class Sum = Acc>
 class KernelImpl final : public KernelBody<In, Out, Rank> {
  public:
   KernelImpl(const Geometry<Rank>& g, const TensorView<const In, Rank>& rhs,
              const std::array<index_t, Rank - 2>& strides, const Padding& padding,
              const ConvTransposeOptions<Rank - 2>& options)
       : KernelBody<In, Out, Rank>(rhs.shape(), strides, padding, options),
-        data_(std::make_shared<const KernelData<Acc, Out, Rank>>(g, rhs, options)) {}
+        data_(std::make_shared<const KernelData<Acc, Out, Rank, Sum>>(g, rhs, options)) {}
 
   std::shared_ptr<const PlanBody<In, Out, Rank>> plan(Geometry<Rank> g) const override {
-    return std::make_shared<const Engine<In, Out, Rank, Acc>>(data_, std::move(g));
+    return std::make_shared<const Engine<In, Out, Rank, Acc, Sum>>(data_, std::move(g));
   }
   std::size_t packed_kernel_bytes() const noexcept override { return data_->matrices.bytes(); }
 
  private:
-  std::shared_ptr<const KernelData<Acc, Out, Rank>> data_;
+  std::shared_ptr<const KernelData<Acc, Out, Rank, Sum>> data_;
 };
 
 /// Packs `rhs` for the problem of geometry `g` (any input shape: only its
@@ -82,23 +82,25 @@ std::shared_ptr<const KernelBody<In, Out, Rank>> make_kernel_body(const Geometry
     max_depth = checked_mul(max_depth, most, "GEMM depth");
   }
   const Accumulator kind = choose_accumulator<In, Out>(o.precision.effective(), max_depth);
-  auto make = [&](auto acc) -> std::shared_ptr<const KernelBody<In, Out, Rank>> {
+  auto make = [&](auto acc, auto sum) -> std::shared_ptr<const KernelBody<In, Out, Rank>> {
     using Acc = decltype(acc);
-    return std::make_shared<const KernelImpl<In, Out, Rank, Acc>>(g, rhs, strides, padding, o);
+    using Sum = decltype(sum);
+    return std::make_shared<const KernelImpl<In, Out, Rank, Acc, Sum>>(g, rhs, strides, padding, o);
   };
   if constexpr (is_complex_v<In>) {
-    if (kind == Accumulator::C64) return make(std::complex<float>());
-    return make(std::complex<double>());
+    if (kind == Accumulator::C64) return make(std::complex<float>(), std::complex<float>());
+    return make(std::complex<double>(), std::complex<double>());
   } else if constexpr (is_integer_v<Out>) {
     switch (kind) {
-      case Accumulator::F32: return make(float());
-      case Accumulator::F64: return make(double());
-      case Accumulator::I64: return make(std::int64_t());
-      default: return make(std::uint64_t());
+      case Accumulator::F32: return make(float(), float());
+      case Accumulator::F32Blocks: return make(float(), double());
+      case Accumulator::F64: return make(double(), double());
+      case Accumulator::I64: return make(std::int64_t(), std::int64_t());
+      default: return make(std::uint64_t(), std::uint64_t());
     }
   } else {
-    if (kind == Accumulator::F32) return make(float());
-    return make(double());
+    if (kind == Accumulator::F32) return make(float(), float());
+    return make(double(), double());
   }
 }
 

@@ -72,10 +72,11 @@ void kernel_rows(const PhaseSplit<Rank>& split, const PhaseGroup& group, const G
   }
 }
 
-/// Converts and packs the kernel for every phase group and feature group.
+/// Converts and packs the kernel for every phase group and feature group,
+/// in depth blocks of at most `max_kc` rows (0: Eigen's blocking).
 template <class Acc, class In, std::size_t Rank>
 PackedMatrices<Acc> pack_kernel(const PhaseSplit<Rank>& split, const std::vector<PhaseGroup>& groups,
-                                const Geometry<Rank>& g, const TensorView<const In, Rank>& rhs) {
+                                const Geometry<Rank>& g, const TensorView<const In, Rank>& rhs, index_t max_kc = 0) {
   const CanonicalKernel<Rank> k = canonical_kernel(rhs, g.layout, g.transpose_kernel);
   // An empty kernel (some extent 0): its matrices stay zero and its
   // (possibly null) data is never touched.
@@ -88,7 +89,7 @@ PackedMatrices<Acc> pack_kernel(const PhaseSplit<Rank>& split, const std::vector
     auto& per_group = packed.matrices.emplace_back();
     for (index_t fg = 0; fg < g.groups; ++fg) {
       kernel_rows(split, grp, g, k, base, fg, rows);
-      per_group.push_back(pack_rhs(rows.data(), depth, cols));
+      per_group.push_back(pack_rhs(rows.data(), depth, cols, max_kc));
       packed.max_kc = std::max(packed.max_kc, per_group.back().kc);
     }
     packed.max_taps = std::max(packed.max_taps, split.phases[grp.phases.front()].taps);

@@ -30,7 +30,9 @@ struct TilingProblem {
   index_t group_out = 0;            // output features per feature group
   index_t row_block = 1;            // gebp's register block of rows (mr)
   index_t cache_rows = 1;           // Eigen's cache-blocking rows (mc) for the tallest group
-  index_t element_bytes = 4;        // sizeof the accumulator
+  index_t element_bytes = 4;        // sizeof the GEMM's type (Acc)
+  index_t sum_elements = 1;         // Acc elements per result value: sizeof(Sum) / sizeof(Acc)
+  bool block_result = false;        // a gebp result block besides the sums (Sum wider than Acc)
   int workers = 1;
   std::size_t workspace_cap = std::size_t{16} << 20;
 };
@@ -41,7 +43,7 @@ struct Tiling {
   index_t fg_block = 1;         // feature groups computed per unit
   index_t fg_blocks = 1;        // units per tile: ceil(feature_groups / fg_block)
   index_t staged_columns = 0;   // columns of the block that collects a unit's feature groups
-  index_t worker_elements = 0;  // scratch elements per worker: gather, packed block, result, staging
+  index_t worker_elements = 0;  // scratch Acc elements per worker: gather, packed block, results, staging
 };
 
 // Output features written together when feature groups are small.
@@ -81,7 +83,11 @@ inline Tiling choose_tiling(const TilingProblem& p) {
   const index_t block = p.row_block;
   const index_t budget = static_cast<index_t>(std::min<std::size_t>(p.workspace_cap, std::size_t{1} << 62)) / p.workers;
   auto staged = [&] { return t.fg_block > 1 ? p.max_columns * t.fg_block : 0; };
-  auto bytes_per_row = [&] { return p.element_bytes * (p.max_depth + p.max_kc + p.max_columns + staged()); };
+  auto elements_per_row = [&] {
+    return p.max_depth + p.max_kc + p.max_columns * (p.sum_elements + (p.block_result ? 1 : 0)) +
+           staged() * p.sum_elements;
+  };
+  auto bytes_per_row = [&] { return p.element_bytes * elements_per_row(); };
   // The staging block is the first thing a small workspace cap gives up:
   // fewer feature groups per unit until one register block of rows fits.
   while (t.fg_block > 1 && block * bytes_per_row() > budget) {
@@ -111,7 +117,7 @@ inline Tiling choose_tiling(const TilingProblem& p) {
   }
   t.tile_rows = rows;
   t.staged_columns = staged();
-  t.worker_elements = rows * (p.max_depth + p.max_kc + p.max_columns + t.staged_columns);
+  t.worker_elements = rows * elements_per_row();
   return t;
 }
 
