@@ -33,28 +33,36 @@ TilingProblem problem(std::vector<index_t> rows, int workers, std::size_t cap) {
   return p;
 }
 
+// Gathered rows, packed block, results and staging; results in a type
+// twice as wide (int8 sums: float blocks added in double) take two
+// elements each, plus one for the float block.
 index_t bytes_per_row(const TilingProblem& p, const Tiling& t) {
-  return p.element_bytes * (p.max_depth + p.max_kc + p.max_columns + t.staged_columns);
+  return p.element_bytes * (p.max_depth + p.max_kc + p.max_columns * (p.sum_elements + (p.block_result ? 1 : 0)) +
+                            t.staged_columns * p.sum_elements);
 }
 
 TEST(Tiling, TilesAreWholeBlocksWithinTheTargetAndTheCap) {
   for (int workers : {1, 2, 3, 8})
     for (std::size_t cap : {std::size_t{1}, std::size_t{100000}, std::size_t{1} << 20, std::size_t{16} << 20})
-      for (index_t rows : {1, 47, 48, 49, 1000, 100000}) {
-        SCOPED_TRACE(::testing::Message() << workers << " workers, cap " << cap << ", rows " << rows);
-        const TilingProblem p = problem({rows, rows / 2 + 1}, workers, cap);
-        const Tiling t = choose_tiling(p);
-        EXPECT_EQ(t.tile_rows % p.row_block, 0);
-        EXPECT_GE(t.tile_rows, p.row_block);
-        // Never taller than the tallest group rounded up to a block.
-        EXPECT_LE(t.tile_rows, (rows + 47) / 48 * 48);
-        EXPECT_EQ(t.worker_elements, t.tile_rows * bytes_per_row(p, t) / p.element_bytes);
-        // The cap holds unless one register block of rows already exceeds it.
-        const index_t all = static_cast<index_t>(workers) * t.worker_elements * p.element_bytes;
-        if (t.tile_rows > p.row_block) {
-          EXPECT_LE(all, static_cast<index_t>(cap));
+      for (index_t rows : {1, 47, 48, 49, 1000, 100000})
+        for (bool wide_sums : {false, true}) {
+          SCOPED_TRACE(::testing::Message()
+                       << workers << " workers, cap " << cap << ", rows " << rows << (wide_sums ? ", wide sums" : ""));
+          TilingProblem p = problem({rows, rows / 2 + 1}, workers, cap);
+          p.sum_elements = wide_sums ? 2 : 1;
+          p.block_result = wide_sums;
+          const Tiling t = choose_tiling(p);
+          EXPECT_EQ(t.tile_rows % p.row_block, 0);
+          EXPECT_GE(t.tile_rows, p.row_block);
+          // Never taller than the tallest group rounded up to a block.
+          EXPECT_LE(t.tile_rows, (rows + 47) / 48 * 48);
+          EXPECT_EQ(t.worker_elements, t.tile_rows * bytes_per_row(p, t) / p.element_bytes);
+          // The cap holds unless one register block of rows already exceeds it.
+          const index_t all = static_cast<index_t>(workers) * t.worker_elements * p.element_bytes;
+          if (t.tile_rows > p.row_block) {
+            EXPECT_LE(all, static_cast<index_t>(cap));
+          }
         }
-      }
 }
 
 TEST(Tiling, TileTargetKeepsStagesInCache) {
