@@ -165,8 +165,9 @@ constexpr std::uint64_t max_magnitude() {
 }
 
 /// How many products of two `In` values float sums exactly in any order:
-/// 2^24 / max|In|^2, rounded down to a multiple of 8 (1024 for int8, 256
-/// for uint8; 0 when one product is already too wide).
+/// 2^24 / max|In|^2, rounded down to a multiple of 8 so blocks keep the
+/// GEMM kernel's depth unrolling (8) whole (1024 for int8, 256 for uint8;
+/// 0 when one product is already too wide).
 template <class In>
 constexpr index_t exact_float_terms() {
   const std::uint64_t m = max_magnitude<In>();
