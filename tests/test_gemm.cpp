@@ -1,10 +1,15 @@
+// gemm.hpp's products on their own.
 // gemm_tile with a result type wider than the GEMM's (types.hpp's
 // F32Blocks: int8 products summed by the float kernel): each call of the
 // kernel sums one depth block into a float tile, added to the double result.
 // Sums far beyond 2^24 are exact only if every block stays
 // within 2^24 and the blocks are added, none dropped or added twice; with
 // and without depth runs (border bands), which cut blocks further.
+// gemm_tile_kernel_lhs (the kernel as gebp's lhs, for few rows): the same
+// product over register-block, panel, depth-block and run edges, for both
+// storage orders of the left operand; and the repacking it relies on.
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -63,6 +68,102 @@ TEST(GemmTile, DepthBlocksSummedInDoubleAreExact) {
   const auto m = pack_rhs(p.b.data(), p.depth, p.cols, block);
   for (double v : blocked_multiply<double>(p, m, {{0, 400, 4800}, {4800, 8000, 4000}}))
     ASSERT_EQ(v, 127.0 * 127.0 * 8800.0);
+}
+
+// Eigen's rhs panels read back (unpack_rhs_block) give the packed rows, for
+// column counts around the 4-column panels and depths around the blocks.
+template <class T>
+void unpack_inverts_packing() {
+  for (index_t depth : {1, 7, 37})
+    for (index_t cols : {1, 3, 4, 5, 8, 13}) {
+      std::vector<T> b(static_cast<std::size_t>(depth * cols));
+      for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<T>(i + 1);
+      const auto packed = pack_rhs(b.data(), depth, cols, 16);
+      std::vector<T> rows;
+      for (index_t k0 = 0, blk = 0; k0 < depth; k0 += packed.kc, ++blk) {
+        const index_t kc = std::min(packed.kc, depth - k0);
+        rows.assign(static_cast<std::size_t>(kc * cols), T(0));
+        unpack_rhs_block(packed.data.data() + packed.block_offset[static_cast<std::size_t>(blk)], kc, cols,
+                         rows.data());
+        for (index_t i = 0; i < kc * cols; ++i)
+          ASSERT_EQ(rows[static_cast<std::size_t>(i)], b[static_cast<std::size_t>(k0 * cols + i)])
+              << "depth " << depth << " cols " << cols << " block " << blk;
+      }
+    }
+}
+
+TEST(GemmTile, UnpackInvertsEigensRhsPacking) {
+  unpack_inverts_packing<float>();
+  unpack_inverts_packing<double>();
+}
+
+// Small integers: every order of summation gives the exact product, so the
+// two orientations must agree to the bit with a plain triple loop.
+template <class T>
+void kernel_lhs_product(index_t m, index_t cols, bool a_row_major, const std::vector<DepthRun>& runs) {
+  const index_t depth = 300, a_depth = runs.empty() ? depth : runs.back().lhs + runs.back().length;
+  std::mt19937 gen(static_cast<std::uint32_t>(m * 100 + cols));
+  std::uniform_int_distribution<int> small(-3, 3);
+  std::vector<T> a(static_cast<std::size_t>(m * a_depth)), b(static_cast<std::size_t>(depth * cols));
+  for (T& v : a) v = static_cast<T>(small(gen));
+  for (T& v : b) v = static_cast<T>(small(gen));
+  auto a_at = [&](index_t r, index_t k) {
+    return a[static_cast<std::size_t>(a_row_major ? r * a_depth + k : k * m + r)];
+  };
+  std::vector<T> want(static_cast<std::size_t>(m * cols), T(0));
+  const std::vector<DepthRun> all = runs.empty() ? std::vector<DepthRun>{{0, 0, depth}} : runs;
+  for (index_t r = 0; r < m; ++r)
+    for (index_t j = 0; j < cols; ++j)
+      for (const DepthRun& run : all)
+        for (index_t t = 0; t < run.length; ++t)
+          want[static_cast<std::size_t>(j * m + r)] +=
+              a_at(r, run.lhs + t) * b[static_cast<std::size_t>((run.rhs + t) * cols + j)];
+  const auto packed = pack_rhs(b.data(), depth, cols, 64);  // five depth blocks
+  const auto as_lhs = repack_as_lhs(packed);
+  AlignedVector<T> block(static_cast<std::size_t>((m + 4) * packed.kc)), part(static_cast<std::size_t>(m * cols));
+  std::vector<T> got(static_cast<std::size_t>(m * cols), T(-7));
+  auto pack_a = [&](T* blk, index_t k0, index_t kc) {
+    // A's transpose, [a_depth x m]: column-major for a row-major A.
+    if (a_row_major) {
+      PackRhsOf<T, Eigen::ColMajor>()(blk, {a.data() + k0, a_depth}, kc, m);
+    } else {
+      PackRhsOf<T, Eigen::RowMajor>()(blk, {a.data() + k0 * m, m}, kc, m);
+    }
+  };
+  gemm_tile_kernel_lhs<T, T>(m, as_lhs, block.data(), got.data(), pack_a, runs, part.data());
+  ASSERT_EQ(got, want) << "m " << m << " cols " << cols << (a_row_major ? " row-major" : " column-major")
+                       << (runs.empty() ? "" : " with runs");
+}
+
+TEST(GemmTile, KernelAsLhsComputesTheSameProduct) {
+  // Runs that skip kernel rows and cross depth blocks (64 rows each).
+  const std::vector<DepthRun> runs = {{0, 10, 100}, {100, 150, 150}};
+  for (index_t m : {1, 2, 3, 4, 5, 12, 47, 48, 53})
+    for (index_t cols : {1, 3, 17, 50})
+      for (bool row_major : {true, false})
+        for (bool with_runs : {false, true}) {
+          kernel_lhs_product<float>(m, cols, row_major, with_runs ? runs : std::vector<DepthRun>{});
+          if (cols == 17) kernel_lhs_product<double>(m, cols, row_major, with_runs ? runs : std::vector<DepthRun>{});
+        }
+}
+
+// Depth blocks summed in double through the transposed product too.
+TEST(GemmTile, KernelAsLhsDepthBlocksSummedInDoubleAreExact) {
+  BlockedGemm p;
+  const auto as_lhs =
+      repack_as_lhs(pack_rhs(p.b.data(), p.depth, p.cols, convt::detail::exact_float_terms<std::int8_t>()));
+  AlignedVector<float> block(static_cast<std::size_t>((p.m + 4) * as_lhs.kc)),
+      part(static_cast<std::size_t>(p.m * p.cols));
+  std::vector<double> res(static_cast<std::size_t>(p.m * p.cols), -1.0);
+  auto pack_a = [&](float* blk, index_t k0, index_t kc) {
+    PackRhsOf<float, Eigen::ColMajor>()(blk, {p.a.data() + k0, p.depth}, kc, p.m);
+  };
+  for (bool with_runs : {false, true}) {
+    const std::vector<DepthRun> runs =
+        with_runs ? std::vector<DepthRun>{{0, 400, 4800}, {4800, 8000, 4000}} : std::vector<DepthRun>{};
+    gemm_tile_kernel_lhs<float, double>(p.m, as_lhs, block.data(), res.data(), pack_a, runs, part.data());
+    for (double v : res) ASSERT_EQ(v, 127.0 * 127.0 * (with_runs ? 8800.0 : static_cast<double>(p.depth)));
+  }
 }
 
 }  // namespace

@@ -147,3 +147,31 @@ TEST(Tiling, WorkUnitsCoverEverythingOnce) {
 }
 
 }  // namespace
+
+namespace {
+
+// Groups of fewer rows than gebp's register block multiply with the kernel
+// as gebp's lhs — not 2 or 3 rows, nor whole packets, nor any group that
+// tiles could split.
+TEST(Tiling, KernelAsLhsForGroupsOfFewRows) {
+  using convt::detail::kernel_as_lhs;
+  for (convt::index_t packet : {8, 16}) {
+    const convt::index_t block = 3 * packet;
+    EXPECT_FALSE(kernel_as_lhs(0, block, packet));
+    EXPECT_TRUE(kernel_as_lhs(1, block, packet));
+    EXPECT_FALSE(kernel_as_lhs(2, block, packet));
+    EXPECT_FALSE(kernel_as_lhs(3, block, packet));
+    for (convt::index_t rows = 4; rows < block; ++rows)
+      EXPECT_EQ(kernel_as_lhs(rows, block, packet), rows % packet != 0) << rows;
+    EXPECT_FALSE(kernel_as_lhs(block, block, packet));
+    EXPECT_FALSE(kernel_as_lhs(block + 1, block, packet));
+    EXPECT_FALSE(kernel_as_lhs(100 * block + 5, block, packet));
+  }
+  // Such a group is always one tile: tiles are whole register blocks, even
+  // with a one-byte workspace cap.
+  TilingProblem p = problem({47, 5000}, 2, 1);
+  p.block_result = true;
+  EXPECT_GE(choose_tiling(p).tile_rows, 47);
+}
+
+}  // namespace

@@ -42,7 +42,9 @@ class PackedKernel {
   std::array<index_t, Rank> output_shape(const std::array<index_t, Rank>& lhs_shape) const {
     return body_->geometry(lhs_shape).out_shape;
   }
-  /// Bytes of the packed data: one copy, however many plans exist.
+  /// Bytes of the packed data: one copy, however many plans exist — two
+  /// once a plan for an input of few positions per phase has been made
+  /// (such plans multiply with the kernel packed the other way round).
   std::size_t packed_kernel_bytes() const noexcept { return body_->packed_kernel_bytes(); }
 
   /// Made by make_kernel; not meant to be called directly.

@@ -38,7 +38,7 @@ class Plan {
   /// Resolved (lo, hi) padding per spatial dimension (rhs order).
   const std::array<std::pair<index_t, index_t>, Rank - 2>& padding() const noexcept { return body_->geometry().pad; }
   /// Bytes held by the packed kernel (shared with the plans and the
-  /// PackedKernel it came from).
+  /// PackedKernel it came from; PackedKernel::packed_kernel_bytes).
   std::size_t packed_kernel_bytes() const noexcept { return body_->packed_kernel_bytes(); }
   /// Peak scratch bytes of one run (all workers).
   std::size_t workspace_bytes() const noexcept { return body_->workspace_bytes(); }

@@ -51,6 +51,9 @@ class Engine final : public PlanBody<In, Out, Rank> {
   static constexpr std::size_t S = Rank - 2;
   using Kernel = KernelData<Acc, Out, Rank, Sum>;
   static constexpr bool kBlocksSummed = !std::is_same_v<Acc, Sum>;
+  // Groups of few rows multiply with the kernel as gebp's lhs
+  // (kernel_as_lhs); measured and tested for the real floating GEMMs.
+  static constexpr bool kKernelLhsTypes = std::is_floating_point_v<Acc>;
   // Results (Sum) follow Acc arrays of whole register blocks of rows in the
   // scratch buffer: an even count of Acc elements keeps them Sum-aligned.
   static_assert(sizeof(Sum) % sizeof(Acc) == 0 && GemmTraits<Acc>::row_block % (sizeof(Sum) / sizeof(Acc)) == 0,
@@ -68,6 +71,15 @@ class Engine final : public PlanBody<In, Out, Rank> {
     const Geometry<Rank>& geo = this->geometry_;
     TilingProblem tp;
     for (const PlanGroup<S>& grp : groups_) tp.group_rows.push_back(grp.grid.rows);
+    kernel_lhs_.assign(groups_.size(), nullptr);
+    if constexpr (kKernelLhsTypes) {
+      for (std::size_t i = 0; i < groups_.size(); ++i) {
+        if (kernel_as_lhs(groups_[i].grid.rows, GemmTraits<Acc>::row_block, GemmTraits<Acc>::Traits::LhsProgress)) {
+          kernel_lhs_[i] = &kernel_->lhs_matrices(groups_[i].kernel_group);
+          result_block_ = true;
+        }
+      }
+    }
     tp.max_depth = split_.max_depth;
     tp.max_kc = kernel_->matrices.max_kc;
     tp.max_columns = kernel_->matrices.max_columns;
@@ -77,14 +89,14 @@ class Engine final : public PlanBody<In, Out, Rank> {
     tp.cache_rows = cache_rows(tp);
     tp.element_bytes = static_cast<index_t>(sizeof(Acc));
     tp.sum_elements = static_cast<index_t>(sizeof(Sum) / sizeof(Acc));
-    tp.block_result = kBlocksSummed;
+    tp.block_result = result_block_;
     tp.workers = kernel_->run.workers;
     tp.workspace_cap = kernel_->run.workspace_cap;
     tiling_ = choose_tiling(tp);
     units_ = WorkUnits(tp.group_rows, tiling_, geo.groups);
   }
 
-  std::size_t packed_kernel_bytes() const noexcept override { return kernel_->matrices.bytes(); }
+  std::size_t packed_kernel_bytes() const noexcept override { return kernel_->bytes(); }
 
   std::size_t workspace_bytes() const noexcept override {
     return static_cast<std::size_t>(workers()) * static_cast<std::size_t>(tiling_.worker_elements) * sizeof(Acc);
@@ -114,8 +126,10 @@ class Engine final : public PlanBody<In, Out, Rank> {
       return std::make_unique<Scratch>(split_.axes, workers(), tiling_, kernel_->matrices.max_taps, groups_.size());
     });
     for (std::size_t i = 0; i < groups_.size(); ++i) {
+      // Indirect packing writes only lhs panels: groups multiplied with
+      // the kernel as gebp's lhs gather their few rows instead.
       scratch->access[i] = resolve_lhs_access(split_, groups_[i].grid, g, lhs_stride, lhs.size() == 0,
-                                              std::is_same_v<In, Acc>, !kernel_->zeros.empty());
+                                              std::is_same_v<In, Acc>, !kernel_->zeros.empty() && !kernel_lhs_[i]);
     }
     parallel_for(
         units, static_cast<int>(std::min<index_t>(workers(), units)),
@@ -187,8 +201,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
     const index_t columns = matrices.front().cols / std::max<index_t>(Og, 1);  // members of the kernel group
     Acc* tile = buffer;
     Acc* block_a = tile + tiling_.tile_rows * split_.max_depth;
-    Acc* part = block_a + tiling_.tile_rows * kernel_->matrices.max_kc;  // used when blocks are summed
-    Sum* res = reinterpret_cast<Sum*>(part + (kBlocksSummed ? tiling_.tile_rows * kernel_->matrices.max_columns : 0));
+    Acc* part = block_a + tiling_.tile_rows * kernel_->matrices.max_kc;  // gebp's own result, when not res
+    Sum* res = reinterpret_cast<Sum*>(part + (result_block_ ? tiling_.tile_rows * kernel_->matrices.max_columns : 0));
     Sum* staged = res + tiling_.tile_rows * kernel_->matrices.max_columns;
     if (access.source == LhsSource::Indirect) tile_tap_offsets(split_, grp.grid, un.row0, un.rows, lhs_stride, gs);
     for (index_t j = 0; j < un.fgs; ++j) {
@@ -198,7 +212,15 @@ class Engine final : public PlanBody<In, Out, Rank> {
                                             kernel_->zeros.data());
       // One GEMM per feature group for the phase group; kernel member m's
       // outputs are columns [m*Og, (m+1)*Og).
-      gemm_tile(un.rows, matrices[static_cast<std::size_t>(fg)], block_a, res, pack_lhs, grp.depth_runs, part);
+      const auto fgi = static_cast<std::size_t>(fg);
+      if (kernel_lhs_[un.group] != nullptr) {
+        if constexpr (kKernelLhsTypes) {
+          auto pack_rhs = [&](Acc* block, index_t k0, index_t kc) { pack_lhs.pack_as_rhs(block, k0, kc); };
+          gemm_tile_kernel_lhs(un.rows, (*kernel_lhs_[un.group])[fgi], block_a, res, pack_rhs, grp.depth_runs, part);
+        }
+      } else {
+        gemm_tile(un.rows, matrices[fgi], block_a, res, pack_lhs, grp.depth_runs, part);
+      }
       if (un.fgs == 1) break;
       // Several groups per unit (small Og, e.g. depthwise): stage the
       // results side by side, member m's block = [rows x fgs*Og], so the
@@ -219,6 +241,10 @@ class Engine final : public PlanBody<In, Out, Rank> {
   std::shared_ptr<const Kernel> kernel_;
   PhaseSplit<Rank> split_;  // the plan's phases, counted, and the groups' grid phases
   std::vector<PlanGroup<S>> groups_;
+  // Per group: its kernel group's matrices packed as gebp's lhs when the
+  // group multiplies with them that way (kernel_as_lhs), else null.
+  std::vector<const std::vector<PackedMatrix<Acc>>*> kernel_lhs_;
+  bool result_block_ = kBlocksSummed;  // scratch holds a gebp result block besides the results
   Tiling tiling_;
   WorkUnits units_;
   mutable ScratchPool<Scratch> scratch_;

@@ -98,12 +98,41 @@ struct DepthRun {
   index_t length = 0;
 };
 
+/// Calls f(a_column, kc, block, block_depth, offset) for each piece of the
+/// product A * B that one gebp call computes: A's columns [a_column,
+/// a_column + kc) against rows [offset, offset + kc) of B's packed depth
+/// block `block` (of `block_depth` rows). Without `runs`, B's depth blocks
+/// in order; with them, each run cut at B's depth blocks — so a row's
+/// summation order depends only on the runs and the blocking.
+template <class Acc, class F>
+void for_each_depth_piece(const PackedMatrix<Acc>& b, const std::vector<DepthRun>& runs, F&& f) {
+  auto block = [&](index_t blk) { return b.data.data() + b.block_offset[static_cast<std::size_t>(blk)]; };
+  if (runs.empty()) {
+    for (index_t k0 = 0, blk = 0; k0 < b.depth; k0 += b.kc, ++blk) {
+      const index_t kc = std::min(b.kc, b.depth - k0);
+      f(k0, kc, block(blk), kc, index_t{0});
+    }
+    return;
+  }
+  for (const DepthRun& run : runs) {
+    for (index_t k = run.rhs; k < run.rhs + run.length;) {
+      // gebp addresses rows [k, k + kc) of a packed depth block through its
+      // depth stride and offset: nothing is repacked.
+      const index_t blk = k / b.kc;
+      const index_t block_begin = blk * b.kc;
+      const index_t block_depth = std::min(b.kc, b.depth - block_begin);
+      const index_t kc = std::min(run.rhs + run.length, block_begin + block_depth) - k;
+      f(run.lhs + (k - run.rhs), kc, block(blk), block_depth, k - block_begin);
+      k += kc;
+    }
+  }
+}
+
 /// res[m x cols] (column-major, leading dimension m) = A[m x depth] * B,
 /// where pack_a(block_a, k0, kc) packs A's columns [k0, k0 + kc) in gebp's
 /// lhs format. `block_a` holds at least m * B.kc elements. With `runs`, A
-/// has only the runs' columns and meets the B rows they name; each run is
-/// cut at B's depth blocks, so a row's summation order depends only on the
-/// runs and the blocking, as without them.
+/// has only the runs' columns and meets the B rows they name
+/// (for_each_depth_piece).
 ///
 /// A result type `Sum` wider than `Acc` (exact integer sums): each gebp
 /// call, at most one depth block, sums into `part` (m * cols elements),
@@ -122,36 +151,70 @@ void gemm_tile(index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Sum* res, co
   } else {
     c_data = res;
   }
+  // gebp into c; with a wider Sum, c restarts at zero each call and is
+  // added to res.
   typename G::ResMapper c(c_data, m);
-  // gebp(kc, packed block, its depth, first row in it) into c; with a wider
-  // Sum, c restarts at zero each call and is added to res.
-  auto multiply = [&](index_t kc, const Acc* block, index_t block_depth, index_t offset) {
-    if constexpr (blocks_summed) std::fill_n(part, m * b.cols, Acc(0));
-    gebp(c, block_a, block, m, kc, b.cols, Acc(1), kc, block_depth, 0, offset);
-    if constexpr (blocks_summed) {
-      for (index_t i = 0; i < m * b.cols; ++i) res[i] += static_cast<Sum>(part[i]);
+  for_each_depth_piece(b, runs,
+                       [&](index_t a_column, index_t kc, const Acc* block, index_t block_depth, index_t offset) {
+                         pack_a(block_a, a_column, kc);
+                         if constexpr (blocks_summed) std::fill_n(part, m * b.cols, Acc(0));
+                         gebp(c, block_a, block, m, kc, b.cols, Acc(1), kc, block_depth, 0, offset);
+                         if constexpr (blocks_summed) {
+                           for (index_t i = 0; i < m * b.cols; ++i) res[i] += static_cast<Sum>(part[i]);
+                         }
+                       });
+}
+
+/// gemm_tile's product with the roles in gebp swapped: B, packed as gebp's
+/// lhs by repack_as_lhs (the same depth blocks), runs along gebp's register
+/// block of rows and A's m rows are its rhs panels. For a few rows this
+/// fills the register block that A's rows would leave mostly empty.
+/// pack_a(block_a, k0, kc) packs A's columns [k0, k0 + kc) in gebp's rhs
+/// format. gebp's result is B^T A^T, [cols x m]: it goes to `part`
+/// (m * cols elements) and is transposed into res; with a wider Sum, one
+/// depth block at a time, as in gemm_tile.
+template <class Acc, class Sum, class PackA>
+void gemm_tile_kernel_lhs(index_t m, const PackedMatrix<Acc>& b_lhs, Acc* block_a, Sum* res, const PackA& pack_a,
+                          const std::vector<DepthRun>& runs, Acc* part) {
+  using G = GemmTraits<Acc>;
+  constexpr bool blocks_summed = !std::is_same_v<Acc, Sum>;
+  const index_t cols = b_lhs.cols;
+  std::fill_n(res, m * cols, Sum(0));
+  if (m == 0 || cols == 0) return;
+  std::fill_n(part, m * cols, Acc(0));
+  typename G::Kernel gebp;
+  typename G::ResMapper c(part, cols);
+  auto add_transposed = [&] {
+    for (index_t r = 0; r < m; ++r) {
+      for (index_t j = 0; j < cols; ++j) res[j * m + r] += static_cast<Sum>(part[r * cols + j]);
     }
   };
-  if (runs.empty()) {
-    for (index_t k0 = 0, blk = 0; k0 < b.depth; k0 += b.kc, ++blk) {
-      const index_t kc = std::min(b.kc, b.depth - k0);
-      pack_a(block_a, k0, kc);
-      multiply(kc, b.data.data() + b.block_offset[static_cast<std::size_t>(blk)], kc, 0);
-    }
-    return;
+  for_each_depth_piece(b_lhs, runs,
+                       [&](index_t a_column, index_t kc, const Acc* block, index_t block_depth, index_t offset) {
+                         pack_a(block_a, a_column, kc);
+                         if constexpr (blocks_summed) std::fill_n(part, m * cols, Acc(0));
+                         gebp(c, block, block_a, cols, kc, m, Acc(1), block_depth, kc, offset, 0);
+                         if constexpr (blocks_summed) add_transposed();
+                       });
+  if constexpr (!blocks_summed) add_transposed();
+}
+
+/// The values of one depth block packed by gemm_pack_rhs (row-major
+/// source), back in row-major order [kc x cols]. Eigen's format for nr = 4:
+/// panels of 4 columns, each holding its 4 values of one depth row after
+/// another, then the remaining columns one at a time (tested against
+/// pack_rhs in tests/test_gemm.cpp).
+template <class Acc>
+void unpack_rhs_block(const Acc* packed, index_t kc, index_t cols, Acc* rowmajor) {
+  static_assert(GemmTraits<Acc>::Traits::nr == 4, "gebp's rhs panels are 4 columns wide");
+  const index_t cols4 = cols / 4 * 4;
+  for (index_t j = 0; j < cols4; j += 4) {
+    const Acc* panel = packed + j * kc;
+    for (index_t k = 0; k < kc; ++k) std::copy_n(panel + 4 * k, 4, rowmajor + k * cols + j);
   }
-  for (const DepthRun& run : runs) {
-    for (index_t k = run.rhs; k < run.rhs + run.length;) {
-      // gebp addresses rows [k, k + kc) of a packed depth block through its
-      // depth stride and offset: nothing is repacked.
-      const index_t blk = k / b.kc;
-      const index_t block_begin = blk * b.kc;
-      const index_t block_depth = std::min(b.kc, b.depth - block_begin);
-      const index_t kc = std::min(run.rhs + run.length, block_begin + block_depth) - k;
-      pack_a(block_a, run.lhs + (k - run.rhs), kc);
-      multiply(kc, b.data.data() + b.block_offset[static_cast<std::size_t>(blk)], block_depth, k - block_begin);
-      k += kc;
-    }
+  for (index_t j = cols4; j < cols; ++j) {
+    const Acc* column = packed + j * kc;
+    for (index_t k = 0; k < kc; ++k) rowmajor[k * cols + j] = column[k];
   }
 }
 
@@ -160,5 +223,35 @@ template <class Acc, class LhsMapper, int LhsOrder>
 using PackLhs = Eigen::internal::gemm_pack_lhs<Acc, index_t, LhsMapper, GemmTraits<Acc>::Traits::mr,
                                                GemmTraits<Acc>::Traits::LhsProgress,
                                                typename GemmTraits<Acc>::Traits::LhsPacket4Packing, LhsOrder>;
+
+/// Eigen's rhs packing routine for a matrix of storage order Order.
+template <class Acc, int Order>
+using PackRhsOf =
+    Eigen::internal::gemm_pack_rhs<Acc, index_t, Eigen::internal::const_blas_data_mapper<Acc, index_t, Order>,
+                                   GemmTraits<Acc>::Traits::nr, Order>;
+
+/// `rhs` (packed by pack_rhs) packed again as gebp's lhs, B^T [cols x
+/// depth], in the same depth blocks (gemm_tile_kernel_lhs).
+template <class Acc>
+PackedMatrix<Acc> repack_as_lhs(const PackedMatrix<Acc>& rhs) {
+  using ColMapper = Eigen::internal::const_blas_data_mapper<Acc, index_t, Eigen::ColMajor>;
+  PackedMatrix<Acc> p;
+  p.depth = rhs.depth;
+  p.cols = rhs.cols;
+  p.kc = rhs.kc;
+  p.block_offset = rhs.block_offset;
+  p.data.resize(rhs.data.size());
+  if (rhs.cols == 0) return p;
+  std::vector<Acc> rows;
+  for (index_t k0 = 0, b = 0; k0 < rhs.depth; k0 += rhs.kc, ++b) {
+    const index_t kc = std::min(rhs.kc, rhs.depth - k0);
+    const auto offset = rhs.block_offset[static_cast<std::size_t>(b)];
+    rows.resize(static_cast<std::size_t>(kc * rhs.cols));
+    unpack_rhs_block(rhs.data.data() + offset, kc, rhs.cols, rows.data());
+    // B^T (j, k) = B (k, j): column-major [cols x kc], leading dimension cols.
+    PackLhs<Acc, ColMapper, Eigen::ColMajor>()(p.data.data() + offset, ColMapper(rows.data(), rhs.cols), kc, rhs.cols);
+  }
+  return p;
+}
 
 }  // namespace convt::detail

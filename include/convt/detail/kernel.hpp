@@ -5,7 +5,10 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <type_traits>
 #include <vector>
 
@@ -47,7 +50,8 @@ struct KernelData {
         owned(owned_axes(g, o.lowering)),
         split(kernel_phases(g, owned)),
         groups(group_phases(split, g.group_out, kGroupColumns)),
-        matrices(pack_kernel<Acc>(split, groups, g, rhs, exact_block<In>())) {
+        matrices(pack_kernel<Acc>(split, groups, g, rhs, exact_block<In>())),
+        lazy_lhs_(std::make_unique<LazyLhs[]>(groups.size())) {
     if constexpr (std::is_same_v<In, Acc>) {
       // Reading channels in place (indirect_lhs.hpp) pays off when every
       // tap's run of channels is whole packets.
@@ -70,6 +74,27 @@ struct KernelData {
     }
   }
 
+  /// Phase group `group`'s matrices packed as gebp's lhs as well
+  /// (repack_as_lhs), for plans whose groups of that kernel group have few
+  /// rows (kernel_as_lhs). Made by the first plan that needs them and shared
+  /// by every later one, so a kernel used only on large inputs never holds
+  /// the second copy; safe when plans are made concurrently.
+  const std::vector<PackedMatrix<Acc>>& lhs_matrices(std::size_t group) const {
+    LazyLhs& lazy = lazy_lhs_[group];
+    std::call_once(lazy.once, [&] {
+      std::size_t added = 0;
+      for (const PackedMatrix<Acc>& m : matrices.matrices[group]) {
+        lazy.matrices.push_back(repack_as_lhs(m));
+        added += lazy.matrices.back().data.size() * sizeof(Acc);
+      }
+      lhs_bytes_ += added;
+    });
+    return lazy.matrices;
+  }
+
+  /// Bytes of the packed matrices, with the lhs copies made so far.
+  std::size_t bytes() const noexcept { return matrices.bytes() + lhs_bytes_.load(); }
+
   RunOptions run;
   OutputEpilogue<Sum, Out> epilogue;
   bool zero_stays_zero;                    // an output no tap reaches stays zero in a zeroed output
@@ -78,6 +103,14 @@ struct KernelData {
   std::vector<PhaseGroup> groups;
   PackedMatrices<Acc> matrices;  // [group][feature group]
   AlignedVector<Acc> zeros;      // one tap's channels of padding, when packing reads the input in place
+
+ private:
+  struct LazyLhs {
+    std::once_flag once;
+    std::vector<PackedMatrix<Acc>> matrices;  // [feature group]
+  };
+  std::unique_ptr<LazyLhs[]> lazy_lhs_;  // per phase group
+  mutable std::atomic<std::size_t> lhs_bytes_{0};
 };
 
 }  // namespace convt::detail

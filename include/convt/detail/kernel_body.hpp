@@ -57,7 +57,7 @@ class KernelImpl final : public KernelBody<In, Out, Rank> {
   std::shared_ptr<const PlanBody<In, Out, Rank>> plan(Geometry<Rank> g) const override {
     return std::make_shared<const Engine<In, Out, Rank, Acc, Sum>>(data_, std::move(g));
   }
-  std::size_t packed_kernel_bytes() const noexcept override { return data_->matrices.bytes(); }
+  std::size_t packed_kernel_bytes() const noexcept override { return data_->bytes(); }
 
  private:
   std::shared_ptr<const KernelData<Acc, Out, Rank, Sum>> data_;

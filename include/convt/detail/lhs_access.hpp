@@ -135,6 +135,19 @@ class LhsTile {
     }
   }
 
+  /// Packs the same columns in gebp's rhs format, for products with the
+  /// kernel as gebp's lhs (gemm_tile_kernel_lhs): the tile's transpose is
+  /// [depth x rows]. Every source but Indirect, which packs only lhs panels
+  /// (the engine gathers such groups instead).
+  void pack_as_rhs(Acc* block, index_t k0, index_t kc) const {
+    // A row-major tile is a column-major transpose, and the other way round.
+    if (source_ == LhsSource::InPlaceColumns || source_ == LhsSource::GatherColumns) {
+      pack_rhs<Eigen::RowMajor>(block, k0, kc);
+    } else {
+      pack_rhs<Eigen::ColMajor>(block, k0, kc);
+    }
+  }
+
   void operator()(Acc* block, index_t k0, index_t kc) const {
     if (source_ == LhsSource::Indirect) {
       const IndirectLhsMapper<Acc> mapped(matrix_, offsets_, rows_, channels_, zeros_);
@@ -152,6 +165,13 @@ class LhsTile {
     using Mapper = typename GemmTraits<Acc, Order>::LhsMapper;
     const Mapper a(matrix_, stride_);
     PackLhs<Acc, Mapper, Order>()(block, a.getSubMapper(0, k0), kc, rows_);
+  }
+
+  template <int TransposeOrder>
+  void pack_rhs(Acc* block, index_t k0, index_t kc) const {
+    using Mapper = Eigen::internal::const_blas_data_mapper<Acc, index_t, TransposeOrder>;
+    const Mapper at(matrix_, stride_);
+    PackRhsOf<Acc, TransposeOrder>()(block, at.getSubMapper(k0, 0), kc, rows_);
   }
 
   LhsSource source_;

@@ -32,7 +32,8 @@ struct TilingProblem {
   index_t cache_rows = 1;           // Eigen's cache-blocking rows (mc) for the tallest group
   index_t element_bytes = 4;        // sizeof the GEMM's type (Acc)
   index_t sum_elements = 1;         // Acc elements per result value: sizeof(Sum) / sizeof(Acc)
-  bool block_result = false;        // a gebp result block besides the sums (Sum wider than Acc)
+  bool block_result = false;        // a gebp result block besides the sums: Sum wider than Acc, or
+                                    // groups multiplied with the kernel as gebp's lhs (kernel_as_lhs)
   int workers = 1;
   std::size_t workspace_cap = std::size_t{16} << 20;
 };
@@ -119,6 +120,29 @@ inline Tiling choose_tiling(const TilingProblem& p) {
   t.staged_columns = staged();
   t.worker_elements = rows * elements_per_row();
   return t;
+}
+
+/// Whether a phase group of `rows` GEMM rows (all of its rows, over the
+/// batch) multiplies with the kernel as gebp's lhs (gemm_tile_kernel_lhs)
+/// instead of its own rows. gebp computes register blocks of row_block
+/// (mr: 3 vector packets of `packet` rows) by 4 columns and falls back to
+/// 2- and 1-packet blocks, half and quarter packets and single rows for the
+/// rest; a group of fewer rows than mr that are not whole packets leaves
+/// its register blocks part empty and loads each kernel value for a few
+/// multiply-adds. With the kernel's columns as gebp's rows the register
+/// block is full and the group's rows are its 4-column panels. Measured
+/// (Eigen's float kernel, AVX-512 Xeon, one thread; depth 1024-4096, 256-512
+/// columns): 4 rows 1.7-4.0x, 8: 2.0x, 12: 1.7-2.4x, 20-28: 1.4-1.8x,
+/// 40-44: 1.4x, 1 row 1.0-1.25x; whole packets 16, 32 and 48 rows
+/// 0.84-1.06x, and 2 or 3 rows 0.80-0.86x (a panel of 4 mostly empty, where
+/// the row-major product's single-row path is better) — so not those.
+/// Groups of more rows are split into tiles of full register blocks.
+/// Chosen per group from its row count alone, so a group's summation order
+/// is still a function of the shapes: groups of fewer than mr rows are one
+/// tile whatever the tiling, and results stay bitwise identical across
+/// thread counts and workspace caps.
+inline bool kernel_as_lhs(index_t rows, index_t row_block, index_t packet) {
+  return rows > 0 && rows < row_block && rows != 2 && rows != 3 && rows % packet != 0;
 }
 
 /// The work units of a tiling, numbered phase group by phase group; only
