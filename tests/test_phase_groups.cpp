@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "convt/detail/border_bands.hpp"
+#include "convt/detail/output_write.hpp"
 #include "convt/detail/phase_groups.hpp"
 
 namespace {
@@ -146,6 +147,76 @@ TEST(PhaseGroups, OddOutputWindow) {
   EXPECT_EQ(plan[0].grid.rows, 5);
   EXPECT_FALSE(plan[0].members[0].partial);
   EXPECT_TRUE(plan[0].members[1].partial);
+}
+
+// The output offset of every grid row a tile writes (tile_row_offsets, which
+// walks runs along the innermost dimension), against the grid walked one row
+// at a time: for 1-, 2- and 3-D k4 s2 groups whose members are shifted and
+// have fewer rows than the grid (odd outputs), batch 2, tiles that start
+// and end inside runs and cross batches; and each phase on its own.
+template <std::size_t Rank>
+void check_row_offsets(index_t in) {
+  constexpr std::size_t S = Rank - 2;
+  const auto kernel = kernel_split<Rank>(4, 2, 2, 8);
+  const auto groups = group_phases(kernel, 4, 256);
+  auto split = plan_split(kernel, in, 2 * in + 1, 8);
+  const index_t batch = 2;
+  const auto plan = plan_groups(kernel, groups, split, batch);
+  const std::array<index_t, Rank> out_stride = [] {
+    std::array<index_t, Rank> st{};
+    st[0] = 1000003;
+    st[1] = 1;
+    for (std::size_t d = 0; d < S; ++d) st[2 + d] = 7 + 131 * static_cast<index_t>(S - d);
+    return st;
+  }();
+  auto expected = [&](const Phase<S>& ph, const GridPlacement<S>* grid, index_t row) {
+    const auto own = phase_counts(split.axes, ph.axis_phase);
+    const auto counts = grid ? grid->counts : own;
+    index_t off = 0;
+    for (std::size_t d = S; d-- > 0;) {
+      const index_t t = row % counts[d] - (grid ? grid->shift[d] : 0);
+      row /= counts[d];
+      if (t < 0 || t >= own[d]) return kSkipRow;
+      const AxisPhase& ap = split.axes[d].phases[ph.axis_phase[d]];
+      off += (ap.first + split.axes[d].step * t) * out_stride[2 + d];
+    }
+    return off + row * out_stride[0];
+  };
+  auto check = [&](const Phase<S>& ph, const GridPlacement<S>* grid, index_t total) {
+    std::vector<index_t> got(static_cast<std::size_t>(total));
+    for (index_t begin : {index_t{0}, index_t{1}, in - 1, in + 2, total / 2}) {
+      for (index_t rows : {index_t{1}, index_t{3}, in + 1, total - begin}) {
+        if (begin < 0 || rows <= 0 || begin + rows > total) continue;
+        const bool skipped = tile_row_offsets(split, ph, grid, begin, rows, out_stride, got.data());
+        bool any = false;
+        for (index_t r = 0; r < rows; ++r) {
+          const index_t want = expected(ph, grid, begin + r);
+          any = any || want == kSkipRow;
+          ASSERT_EQ(got[static_cast<std::size_t>(r)], want)
+              << "rank " << Rank << " rows [" << begin << ", +" << rows << ") row " << r;
+        }
+        EXPECT_EQ(skipped, any);
+      }
+    }
+  };
+  bool shifted = false;
+  for (const auto& grp : plan) {
+    const GridPlacement<S> base{phase_counts(split.axes, grp.grid.axis_phase), {}};
+    for (const auto& m : grp.members) {
+      GridPlacement<S> at = base;
+      at.shift = m.shift;
+      shifted = shifted || m.partial;
+      check(split.phases[m.phase], &at, grp.grid.rows);
+      check(split.phases[m.phase], nullptr, split.phases[m.phase].rows * batch);
+    }
+  }
+  EXPECT_TRUE(shifted);
+}
+
+TEST(PhaseGroups, RowOffsetsFollowTheGrid) {
+  check_row_offsets<3>(5);
+  check_row_offsets<4>(3);
+  check_row_offsets<5>(2);
 }
 
 }  // namespace

@@ -46,17 +46,33 @@ bool tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phas
     first[d] = split.axes[d].phases[phase.axis_phase[d]].first * out_stride[2 + d] - shift[d] * step[d];
   }
   const auto own = phase_counts(split.axes, phase.axis_phase);
-  RowCursor<S> cur(grid ? grid->counts : own, row_begin);
+  const std::array<index_t, S> counts = grid ? grid->counts : own;
+  RowCursor<S> cur(counts, row_begin);
   bool skipped = false;
-  for (index_t r = 0; r < rows; ++r, cur.next()) {
-    index_t off = cur.n * out_stride[0];
-    bool inside = true;
-    for (std::size_t d = 0; d < S; ++d) {
-      off += first[d] + step[d] * cur.t[d];
-      inside = inside && cur.t[d] >= shift[d] && cur.t[d] - shift[d] < own[d];
+  if constexpr (S == 0) {
+    for (index_t r = 0; r < rows; ++r) row_offset[r] = (cur.n + r) * out_stride[0];
+  } else {
+    // A run of rows along the innermost dimension at a time: the outer
+    // dimensions' offset and window test once per run, then a step per row.
+    constexpr std::size_t L = S - 1;
+    for (index_t r = 0; r < rows;) {
+      index_t base = cur.n * out_stride[0];
+      bool outer_inside = true;
+      for (std::size_t d = 0; d < L; ++d) {
+        base += first[d] + step[d] * cur.t[d];
+        outer_inside = outer_inside && cur.t[d] >= shift[d] && cur.t[d] - shift[d] < own[d];
+      }
+      const index_t t0 = cur.t[L];
+      const index_t t_end = std::min(counts[L], t0 + (rows - r));
+      index_t off = base + first[L] + step[L] * t0;
+      for (index_t t = t0; t < t_end; ++t, ++r, off += step[L]) {
+        const bool inside = outer_inside && t >= shift[L] && t - shift[L] < own[L];
+        row_offset[r] = inside ? off : kSkipRow;
+        skipped = skipped || !inside;
+      }
+      cur.t[L] = t_end - 1;
+      cur.next();
     }
-    row_offset[r] = inside ? off : kSkipRow;
-    skipped = skipped || !inside;
   }
   return skipped;
 }
