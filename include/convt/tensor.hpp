@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <new>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -118,6 +119,30 @@ class TensorView {
   strides_type strides_;
 };
 
+namespace detail {
+/// Allocates on cache-line (64-byte) boundaries, so that rows of whole
+/// vector packets can be written with streaming stores (a line at a time;
+/// detail/stream_store.hpp).
+template <class T>
+struct CacheLineAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t kAlign{64};
+  CacheLineAllocator() = default;
+  template <class U>
+  CacheLineAllocator(const CacheLineAllocator<U>&) noexcept {}  // NOLINT: rebinding
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, kAlign); }
+  template <class U>
+  bool operator==(const CacheLineAllocator<U>&) const noexcept {
+    return true;
+  }
+  template <class U>
+  bool operator!=(const CacheLineAllocator<U>&) const noexcept {
+    return false;
+  }
+};
+}  // namespace detail
+
 /// An owning, row-major, zero-initialised array.
 template <class T, std::size_t Rank>
 class Tensor {
@@ -174,7 +199,7 @@ class Tensor {
 
  private:
   extents_type shape_;
-  std::vector<T> data_;
+  std::vector<T, detail::CacheLineAllocator<T>> data_;  // cache-line aligned
 };
 
 /// convt's one name for "a view of this": a TensorView of a Tensor (mutable

@@ -93,6 +93,9 @@ class Engine final : public PlanBody<In, Out, Rank> {
     tp.workers = kernel_->run.workers;
     tp.workspace_cap = kernel_->run.workspace_cap;
     tiling_ = choose_tiling(tp);
+    double out_bytes = static_cast<double>(sizeof(Out));
+    for (index_t e : geo.out_shape) out_bytes *= static_cast<double>(e);
+    stream_output_ = stream_output(out_bytes);
     units_ = WorkUnits(tp.group_rows, tiling_, geo.groups);
   }
 
@@ -234,7 +237,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
       const GridPlacement<S> at = placement(m);
       write_tile<Rank>(split_, split_.phases[m.phase], m.partial ? &at : nullptr, un.row0, un.rows,
                        result + m.column * un.fgs * Og * un.rows, un.fgs * Og, out_base, out_stride,
-                       gs.row_offset.data(), ep, un.fg0 * Og, read_out);
+                       gs.row_offset.data(), ep, un.fg0 * Og, read_out, stream_output_);
     }
   }
 
@@ -245,6 +248,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
   // group multiplies with them that way (kernel_as_lhs), else null.
   std::vector<const std::vector<PackedMatrix<Acc>>*> kernel_lhs_;
   bool result_block_ = kBlocksSummed;  // scratch holds a gebp result block besides the results
+  bool stream_output_ = false;         // the output write uses streaming stores (stream_output)
   Tiling tiling_;
   WorkUnits units_;
   mutable ScratchPool<Scratch> scratch_;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <type_traits>
 
@@ -14,6 +15,7 @@
 
 #include "convt/detail/epilogue.hpp"
 #include "convt/detail/phases.hpp"
+#include "convt/detail/stream_store.hpp"
 #include "convt/tensor.hpp"
 #include "convt/types.hpp"
 
@@ -93,10 +95,13 @@ struct KeepPackets {
 /// out[row_offset[r] + o * o_stride] through `emit(dst, value, o)`. With
 /// `kPlain` and equal types, whole packets of the register transposes are
 /// stored directly after `packets.at(o)(packet)` — which must compute what
-/// `emit` computes for each lane (identity for a plain conversion).
+/// `emit` computes for each lane (identity for a plain conversion). With
+/// `stream`, those packets go out as streaming stores (stream_store.hpp)
+/// wherever every row of a square is aligned to a packet and the features
+/// are whole packets, so that each cache line is written whole.
 template <bool kPlain, class Acc, class Out, class Emit, class Packets = KeepPackets>
 void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_t o_stride, const index_t* row_offset,
-                bool sparse, const Emit& emit, const Packets& packets = {}) {
+                bool sparse, const Emit& emit, const Packets& packets = {}, bool stream = false) {
   // Rows that are not the phase's (kSkipRow, `sparse` tiles of a phase
   // group's grid) are computed but not stored.
   if (o_stride != 1 && features > 1) {
@@ -119,11 +124,18 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
     using Packet = typename Eigen::internal::packet_traits<Acc>::type;
     constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
     // Tiles without foreign rows get the loop without a test per row.
+    constexpr bool kCanStream = kPlain && std::is_same_v<Acc, Out> && can_stream<Acc, Packet>();
+    bool streamed = false;
     auto squares = [&](auto sparse_rows) {
       constexpr bool kSparse = decltype(sparse_rows)::value;
       for (; r + P <= rows; r += P) {
         Out* dst[P];
-        for (index_t j = 0; j < P; ++j) dst[j] = row_offset[r + j] == kSkipRow ? nullptr : out + row_offset[r + j];
+        bool stream_square = kCanStream && stream && features % P == 0;
+        for (index_t j = 0; j < P; ++j) {
+          dst[j] = row_offset[r + j] == kSkipRow ? nullptr : out + row_offset[r + j];
+          stream_square = stream_square && reinterpret_cast<std::uintptr_t>(dst[j]) % sizeof(Packet) == 0;
+        }
+        streamed = streamed || stream_square;
         index_t o = 0;
         for (; o + P <= features; o += P) {
           Eigen::internal::PacketBlock<Packet, P> block;
@@ -131,6 +143,14 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
           Eigen::internal::ptranspose(block);
           if constexpr (kPlain && std::is_same_v<Acc, Out>) {
             const auto step = packets.at(o);
+            if constexpr (kCanStream) {
+              if (stream_square) {
+                for (index_t j = 0; j < P; ++j) {
+                  if (!kSparse || dst[j]) stream_packet(dst[j] + o, step(block.packet[j]));
+                }
+                continue;
+              }
+            }
             for (index_t j = 0; j < P; ++j) {
               if (!kSparse || dst[j]) Eigen::internal::pstoreu(dst[j] + o, step(block.packet[j]));
             }
@@ -157,6 +177,7 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
         squares(std::false_type{});
       }
     }
+    if (streamed) stream_fence();
   }
   for (; r < rows; ++r) {
     if (row_offset[r] == kSkipRow) continue;
@@ -267,16 +288,17 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
 /// the output; `row_offset` is scratch for `rows` offsets. With an epilogue
 /// (not identity), `feature0` is the output feature of res's first column
 /// and `read_out` says the output holds values to accumulate into.
+/// `stream`: plain writes of whole packets use streaming stores (write_rows).
 template <std::size_t Rank, class Acc, class Out>
 void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, const GridPlacement<Rank - 2>* grid,
                 index_t row_begin, index_t rows, Acc* res, index_t features, Out* out,
                 const std::array<index_t, Rank>& out_stride, index_t* row_offset, const OutputEpilogue<Acc, Out>& ep,
-                index_t feature0, bool read_out) {
+                index_t feature0, bool read_out, bool stream = false) {
   const bool sparse = tile_row_offsets(split, phase, grid, row_begin, rows, out_stride, row_offset);
   const index_t o_stride = out_stride[1];
   auto convert_only = [](Out* dst, const Acc& v, index_t) { *dst = convert<Out>(v); };
   if (ep.identity()) {
-    write_rows<true>(res, rows, features, out, o_stride, row_offset, sparse, convert_only);
+    write_rows<true>(res, rows, features, out, o_stride, row_offset, sparse, convert_only, KeepPackets{}, stream);
     return;
   }
   if constexpr (std::is_floating_point_v<Acc> && std::is_same_v<typename OutputEpilogue<Acc, Out>::E, Acc> &&
@@ -297,7 +319,7 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, con
       write_rows<true>(
           res, rows, features, out, o_stride, row_offset, sparse,
           [&](Out* dst, const Acc& v, index_t o) { *dst = ep.finish(ep.add_bias(v, feature0 + o), nullptr); },
-          Finish{&ep, bias});
+          Finish{&ep, bias}, stream);
     } else if (ep.packet_activation()) {
       // Bias, accumulation and the activation on the result tile (a column
       // at a time, the activation over whole packets), then a plain write.
@@ -311,7 +333,8 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, con
         }
         ep.activate(col, rows);
       }
-      write_rows<true>(res, rows, features, out, o_stride, row_offset, sparse, convert_only);
+      write_rows<true>(res, rows, features, out, o_stride, row_offset, sparse, convert_only, KeepPackets{},
+                       stream && !read_out);
     } else {
       write_rows_finished(res, rows, features, out, o_stride, row_offset, sparse, ep, feature0, read_out);
     }

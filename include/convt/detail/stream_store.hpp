@@ -1,0 +1,90 @@
+// convt/detail/stream_store.hpp — non-temporal (streaming) stores of whole
+// vector packets, for outputs much larger than the caches.
+//
+// An ordinary store first reads the cache line it writes (read for
+// ownership); an output of tens of megabytes is evicted to memory before
+// anything reads it again, so that read is wasted bandwidth. A streaming
+// store writes the line without reading it. Only x86 has them as compiler
+// intrinsics here; elsewhere stream_packet() reports false and the caller
+// stores normally.
+#pragma once
+
+#include <cstddef>
+#include <type_traits>
+
+#if defined(__SSE2__) || defined(__AVX__) || defined(__AVX512F__)
+#include <immintrin.h>
+#define CONVT_HAS_STREAM_STORES 1
+#else
+#define CONVT_HAS_STREAM_STORES 0
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+
+namespace convt::detail {
+
+/// Whether stream_packet() can store packets of type Packet holding
+/// Scalar values: float or double packets of 16, 32 or 64 bytes, where the
+/// instruction set has them.
+template <class Scalar, class Packet>
+constexpr bool can_stream() {
+#if CONVT_HAS_STREAM_STORES
+  if constexpr (!std::is_same_v<Scalar, float> && !std::is_same_v<Scalar, double>) return false;
+#if defined(__AVX512F__)
+  if constexpr (sizeof(Packet) == 64) return true;
+#endif
+#if defined(__AVX__)
+  if constexpr (sizeof(Packet) == 32) return true;
+#endif
+  return sizeof(Packet) == 16;
+#else
+  return false;
+#endif
+}
+
+/// Stores packet `v` at `dst` (aligned to sizeof(Packet)) without reading
+/// the line first. Requires can_stream<Scalar, Packet>().
+template <class Scalar, class Packet>
+inline void stream_packet(Scalar* dst, const Packet& v) {
+  static_assert(can_stream<Scalar, Packet>(), "no streaming store for this packet");
+#if CONVT_HAS_STREAM_STORES
+  if constexpr (std::is_same_v<Scalar, float>) {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(Packet) == 64) _mm512_stream_ps(dst, v);
+#endif
+#if defined(__AVX__)
+    if constexpr (sizeof(Packet) == 32) _mm256_stream_ps(dst, v);
+#endif
+    if constexpr (sizeof(Packet) == 16) _mm_stream_ps(dst, v);
+  } else {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(Packet) == 64) _mm512_stream_pd(dst, v);
+#endif
+#if defined(__AVX__)
+    if constexpr (sizeof(Packet) == 32) _mm256_stream_pd(dst, v);
+#endif
+    if constexpr (sizeof(Packet) == 16) _mm_stream_pd(dst, v);
+  }
+#else
+  (void)dst;
+  (void)v;
+#endif
+}
+
+/// Orders this thread's streaming stores before its later stores (they are
+/// weakly ordered, so the release that hands the output back to the caller
+/// would not cover them).
+inline void stream_fence() {
+#if CONVT_HAS_STREAM_STORES
+  _mm_sfence();
+#endif
+}
+
+}  // namespace convt::detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
