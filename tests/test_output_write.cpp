@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "convt/detail/output_write.hpp"
+#include "convt/detail/tiling.hpp"
 #include "convt/tensor.hpp"
 
 namespace {
@@ -72,6 +73,14 @@ void streams_like_plain_stores() {
 
 TEST(OutputWrite, FloatStreamingStoresWriteWhatPlainStoresWrite) { streams_like_plain_stores<float>(); }
 TEST(OutputWrite, DoubleStreamingStoresWriteWhatPlainStoresWrite) { streams_like_plain_stores<double>(); }
+
+// The plan's choice: outputs from CONVT_STREAM_OUTPUT_BYTES on (the native
+// test builds set it to 0: every output).
+TEST(OutputWrite, StreamsOutputsFromTheThreshold) {
+  EXPECT_TRUE(stream_output(kStreamOutputBytes));
+  EXPECT_TRUE(stream_output(kStreamOutputBytes + 1));
+  EXPECT_FALSE(stream_output(kStreamOutputBytes - 1));
+}
 
 // convt::Tensor starts on a cache line, so outputs it holds can be streamed.
 TEST(OutputWrite, TensorsAreCacheLineAligned) {

@@ -143,7 +143,8 @@ struct CacheLineAllocator {
 };
 }  // namespace detail
 
-/// An owning, row-major, zero-initialised array.
+/// An owning, row-major, zero-initialised array; its storage starts on a
+/// 64-byte boundary.
 template <class T, std::size_t Rank>
 class Tensor {
  public:
