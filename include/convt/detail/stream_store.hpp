@@ -5,8 +5,8 @@
 // ownership); an output of tens of megabytes is evicted to memory before
 // anything reads it again, so that read is wasted bandwidth. A streaming
 // store writes the line without reading it. Only x86 has them as compiler
-// intrinsics here; elsewhere stream_packet() reports false and the caller
-// stores normally.
+// intrinsics here; elsewhere can_stream() is false and the caller stores
+// normally.
 #pragma once
 
 #include <cstddef>
