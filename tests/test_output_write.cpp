@@ -4,7 +4,10 @@
 // the output aligned to a cache line and one element off it, features that
 // are whole packets and ragged ones, rows that are packed and spaced, tiles
 // with rows that are not theirs, and row counts around the packet squares.
+// The same for float sums written as int32 (int8 inputs), whose packets are
+// converted in registers: against convert() element by element.
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -26,26 +29,39 @@ using namespace convt::detail;
 #endif
 #if defined(__SSE2__)
 static_assert(can_stream<float, Eigen::internal::packet_traits<float>::type>() &&
-                  can_stream<double, Eigen::internal::packet_traits<double>::type>(),
+                  can_stream<double, Eigen::internal::packet_traits<double>::type>() &&
+                  can_stream<std::int32_t, Eigen::internal::packet_traits<std::int32_t>::type>(),
               "x86 builds have streaming stores for their packets");
 #endif
+#if defined(EIGEN_VECTORIZE_SSE2) || defined(EIGEN_VECTORIZE_NEON)
+static_assert(int32_packets<float, std::int32_t, KeepPackets>(), "float sums are written as int32 packets");
+#endif
+static_assert(!int32_packets<double, std::int32_t, KeepPackets>() && !int32_packets<float, std::int16_t, KeepPackets>(),
+              "only float to int32 converts packets");
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 
-template <class T>
+// Results `Acc` written as `Out`: exact integers up to 2^24 in magnitude,
+// what a float sum of int8 products holds.
+template <class Acc, class Out = Acc>
 void streams_like_plain_stores() {
-  constexpr index_t P = Eigen::internal::packet_traits<T>::size;
+  constexpr index_t P = Eigen::internal::packet_traits<Acc>::size;
+  using T = Out;
   const T sentinel = T(-7);
-  auto plain_emit = [](T* dst, const T& v, index_t) { *dst = v; };
+  auto plain_emit = [](T* dst, const Acc& v, index_t) { *dst = convert<Out>(v); };
   for (index_t features : {index_t{1}, P, 2 * P, 3 * P, P + 1})
     for (index_t rows : {P - 1, P, 3 * P + 2})
       for (index_t gap : {index_t{0}, P})
         for (index_t misalign : {0, 1})
           for (bool sparse : {false, true}) {
             const index_t row_stride = features + gap;
-            std::vector<T> res(static_cast<std::size_t>(rows * features));
-            for (std::size_t i = 0; i < res.size(); ++i) res[i] = T(static_cast<double>(i % 97) - 48.5);
+            std::vector<Acc> res(static_cast<std::size_t>(rows * features));
+            for (std::size_t i = 0; i < res.size(); ++i) {
+              res[i] = std::is_integral_v<Out> ? Acc(i % 5 == 0 ? (i % 2 ? 1 : -1) * ((1 << 24) - static_cast<int>(i))
+                                                                : static_cast<int>(i % 97) - 48)
+                                               : Acc(static_cast<double>(i % 97) - 48.5);
+            }
             std::vector<index_t> offset(static_cast<std::size_t>(rows));
             for (index_t r = 0; r < rows; ++r) {
               // Sparse tiles: every third row belongs to another phase.
@@ -61,7 +77,7 @@ void streams_like_plain_stores() {
               for (index_t o = 0; o < row_stride; ++o) {
                 const auto at = static_cast<std::size_t>(misalign + r * row_stride + o);
                 const bool written = o < features && offset[static_cast<std::size_t>(r)] != kSkipRow;
-                const T want = written ? res[static_cast<std::size_t>(o * rows + r)] : sentinel;
+                const T want = written ? convert<Out>(res[static_cast<std::size_t>(o * rows + r)]) : sentinel;
                 ASSERT_EQ(plain[at], want) << "features " << features << " rows " << rows << " row " << r;
                 ASSERT_EQ(streamed[at], want)
                     << "features " << features << " rows " << rows << " gap " << gap << " misalign " << misalign
@@ -73,6 +89,7 @@ void streams_like_plain_stores() {
 
 TEST(OutputWrite, FloatStreamingStoresWriteWhatPlainStoresWrite) { streams_like_plain_stores<float>(); }
 TEST(OutputWrite, DoubleStreamingStoresWriteWhatPlainStoresWrite) { streams_like_plain_stores<double>(); }
+TEST(OutputWrite, FloatSumsWrittenAsInt32) { streams_like_plain_stores<float, std::int32_t>(); }
 
 // The plan's choice: outputs from CONVT_STREAM_OUTPUT_BYTES on (the native
 // test builds set it to 0: every output).

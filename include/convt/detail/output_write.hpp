@@ -90,6 +90,46 @@ struct KeepPackets {
   }
 };
 
+/// The int32 packet of as many lanes as float packet `Packet`, where Eigen
+/// converts between them with one truncating instruction (pcast: SSE, AVX,
+/// AVX-512, NEON).
+template <class Packet>
+struct Int32PacketOf {
+  static constexpr bool kAvailable = false;
+};
+#if defined(EIGEN_VECTORIZE_SSE2) || defined(EIGEN_VECTORIZE_NEON)
+template <>
+struct Int32PacketOf<Eigen::internal::Packet4f> {
+  static constexpr bool kAvailable = true;
+  using type = Eigen::internal::Packet4i;
+};
+#endif
+#if defined(EIGEN_VECTORIZE_AVX)
+template <>
+struct Int32PacketOf<Eigen::internal::Packet8f> {
+  static constexpr bool kAvailable = true;
+  using type = Eigen::internal::Packet8i;
+};
+#endif
+#if defined(EIGEN_VECTORIZE_AVX512)
+template <>
+struct Int32PacketOf<Eigen::internal::Packet16f> {
+  static constexpr bool kAvailable = true;
+  using type = Eigen::internal::Packet16i;
+};
+#endif
+
+/// Whether a plain write of Acc results to Out (no epilogue step) converts
+/// whole packets: float sums of integers written as int32. Such sums are
+/// exact integers of at most 2^24 (choose_accumulator), so the truncating
+/// packet conversion gives what convert() gives element by element.
+template <class Acc, class Out, class Packets>
+constexpr bool int32_packets() {
+  constexpr bool types = std::is_same_v<Acc, float> && std::is_same_v<Out, std::int32_t>;
+  return types && std::is_same_v<Packets, KeepPackets> &&
+         Int32PacketOf<typename Eigen::internal::packet_traits<float>::type>::kAvailable;
+}
+
 /// Writes one value per (row, feature) of a tile: element (r, o) of the
 /// column-major result `res` [rows x features] goes to
 /// out[row_offset[r] + o * o_stride] through `emit(dst, value, o)`. With
@@ -123,8 +163,12 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
     // small block when the value is converted or finished per element).
     using Packet = typename Eigen::internal::packet_traits<Acc>::type;
     constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
+    // Packets stored as they are, or converted to int32 packets.
+    constexpr bool kSame = kPlain && std::is_same_v<Acc, Out>;
+    constexpr bool kToInt32 = kPlain && int32_packets<Acc, Out, Packets>();
+    using OutPacket = typename std::conditional_t<kToInt32, Int32PacketOf<Packet>, std::enable_if<true, Packet>>::type;
+    constexpr bool kCanStream = (kSame || kToInt32) && can_stream<Out, OutPacket>();
     // Tiles without foreign rows get the loop without a test per row.
-    constexpr bool kCanStream = kPlain && std::is_same_v<Acc, Out> && can_stream<Acc, Packet>();
     bool streamed = false;
     auto squares = [&](auto sparse_rows) {
       constexpr bool kSparse = decltype(sparse_rows)::value;
@@ -141,7 +185,19 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
           Eigen::internal::PacketBlock<Packet, P> block;
           for (index_t i = 0; i < P; ++i) block.packet[i] = Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r);
           Eigen::internal::ptranspose(block);
-          if constexpr (kPlain && std::is_same_v<Acc, Out>) {
+          if constexpr (kToInt32) {
+            for (index_t j = 0; j < P; ++j) {
+              if (kSparse && !dst[j]) continue;
+              const OutPacket v = Eigen::internal::pcast<Packet, OutPacket>(block.packet[j]);
+              if constexpr (kCanStream) {
+                if (stream_square) {
+                  stream_packet(dst[j] + o, v);
+                  continue;
+                }
+              }
+              Eigen::internal::pstoreu(dst[j] + o, v);
+            }
+          } else if constexpr (kSame) {
             const auto step = packets.at(o);
             if constexpr (kCanStream) {
               if (stream_square) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #if defined(__SSE2__) || defined(__AVX__) || defined(__AVX512F__)
@@ -27,12 +28,15 @@
 namespace convt::detail {
 
 /// Whether stream_packet() can store packets of type Packet holding
-/// Scalar values: float or double packets of 16, 32 or 64 bytes, where the
-/// instruction set has them.
+/// Scalar values: float, double or int32 packets of 16, 32 or 64 bytes,
+/// where the instruction set has them.
 template <class Scalar, class Packet>
 constexpr bool can_stream() {
 #if CONVT_HAS_STREAM_STORES
-  if constexpr (!std::is_same_v<Scalar, float> && !std::is_same_v<Scalar, double>) return false;
+  if constexpr (!std::is_same_v<Scalar, float> && !std::is_same_v<Scalar, double> &&
+                !std::is_same_v<Scalar, std::int32_t>) {
+    return false;
+  }
 #if defined(__AVX512F__)
   if constexpr (sizeof(Packet) == 64) return true;
 #endif
@@ -59,6 +63,14 @@ inline void stream_packet(Scalar* dst, const Packet& v) {
     if constexpr (sizeof(Packet) == 32) _mm256_stream_ps(dst, v);
 #endif
     if constexpr (sizeof(Packet) == 16) _mm_stream_ps(dst, v);
+  } else if constexpr (std::is_same_v<Scalar, std::int32_t>) {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(Packet) == 64) _mm512_stream_si512(reinterpret_cast<__m512i*>(dst), v);
+#endif
+#if defined(__AVX__)
+    if constexpr (sizeof(Packet) == 32) _mm256_stream_si256(reinterpret_cast<__m256i*>(dst), v);
+#endif
+    if constexpr (sizeof(Packet) == 16) _mm_stream_si128(reinterpret_cast<__m128i*>(dst), v);
   } else {
 #if defined(__AVX512F__)
     if constexpr (sizeof(Packet) == 64) _mm512_stream_pd(dst, v);
