@@ -5,8 +5,13 @@
 // are whole packets and ragged ones, rows that are packed and spaced, tiles
 // with rows that are not theirs, and row counts around the packet squares.
 // The same for float sums written as int32 (int8 inputs), whose packets are
-// converted in registers: against convert() element by element.
+// converted in registers: against convert() element by element. And for
+// float results written as bfloat16, rounded a packet at a time
+// (bf16_round.hpp): bit for bit what Eigen::bfloat16(float) gives, for
+// NaNs of either sign and any payload, infinities, ties to even, values
+// that round up to infinity, denormals and signed zeros.
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -38,6 +43,10 @@ static_assert(int32_packets<float, std::int32_t, KeepPackets>(), "float sums are
 #endif
 static_assert(!int32_packets<double, std::int32_t, KeepPackets>() && !int32_packets<float, std::int16_t, KeepPackets>(),
               "only float to int32 converts packets");
+static_assert(bf16_packets<float, Eigen::bfloat16, KeepPackets>() &&
+                  !bf16_packets<double, Eigen::bfloat16, KeepPackets>() &&
+                  !bf16_packets<float, Eigen::half, KeepPackets>(),
+              "float results written as bfloat16 are rounded a packet at a time");
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -90,6 +99,79 @@ void streams_like_plain_stores() {
 TEST(OutputWrite, FloatStreamingStoresWriteWhatPlainStoresWrite) { streams_like_plain_stores<float>(); }
 TEST(OutputWrite, DoubleStreamingStoresWriteWhatPlainStoresWrite) { streams_like_plain_stores<double>(); }
 TEST(OutputWrite, FloatSumsWrittenAsInt32) { streams_like_plain_stores<float, std::int32_t>(); }
+
+std::uint16_t bits_of(Eigen::bfloat16 v) {
+  std::uint16_t b = 0;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+
+float float_of_bits(std::uint32_t u) {
+  float f = 0;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+// The values whose rounding has a rule of its own, then ordinary ones.
+std::vector<float> bf16_edge_values() {
+  const std::uint32_t patterns[] = {
+      0x7fc00000u, 0xffc00000u,                            // quiet NaNs
+      0x7f800001u, 0xff800001u, 0x7f807fffu, 0x7fa00000u,  // NaNs the rounding alone would make infinities; signalling
+      0xffffffffu, 0x7fffffffu,  // NaNs the rounding alone would carry into or out of the sign bit
+      0x7f800000u, 0xff800000u,  // infinities
+      0x7f7fffffu, 0xff7fffffu, 0x7f7f7fffu, 0x7f7f8000u,  // largest finite: up to inf, down, tie to inf
+      0x3f808000u, 0x3f818000u, 0xbf808000u, 0xbf818000u,  // ties: to the even below / above
+      0x3f807fffu, 0x3f808001u,                            // just below and above a tie
+      0x00000001u, 0x00008000u, 0x00018000u, 0x007fffffu, 0x807fffffu, 0x00800000u,  // denormals, smallest normal
+      0x00000000u, 0x80000000u,                                                      // signed zeros
+  };
+  std::vector<float> v;
+  for (std::uint32_t u : patterns) v.push_back(float_of_bits(u));
+  return v;
+}
+
+TEST(OutputWrite, FloatResultsRoundedToBfloat16AsEigenRoundsOne) {
+  using Bf = Eigen::bfloat16;
+  for (std::uint32_t u : {0x7fc00001u, 0xff812345u, 0x3f808000u, 0x00018000u, 0x7f7fffffu}) {
+    EXPECT_EQ(bf16_bits(float_of_bits(u)), bits_of(Bf(float_of_bits(u)))) << std::hex << u;
+  }
+  constexpr index_t P = Eigen::internal::packet_traits<float>::size;
+  const std::vector<float> edges = bf16_edge_values();
+  const Bf sentinel = Bf(-7.0f);
+  auto plain_emit = [](Bf* dst, const float& v, index_t) { *dst = convert<Bf>(v); };
+  for (index_t features : {index_t{1}, P, 2 * P, 3 * P, P + 1})
+    for (index_t rows : {P - 1, P, 3 * P + 2})
+      for (index_t misalign : {0, 1})
+        for (bool sparse : {false, true}) {
+          const index_t row_stride = features + P;
+          std::vector<float> res(static_cast<std::size_t>(rows * features));
+          for (std::size_t i = 0; i < res.size(); ++i) {
+            // Every third value walks the edge table, so edge values land on
+            // every lane of the packet squares across the row counts.
+            res[i] = i % 3 == 0 ? edges[(i / 3) % edges.size()]
+                                : float_of_bits(0x3f800000u + static_cast<std::uint32_t>(i * 0x3001u));
+          }
+          std::vector<index_t> offset(static_cast<std::size_t>(rows));
+          for (index_t r = 0; r < rows; ++r) {
+            offset[static_cast<std::size_t>(r)] = sparse && r % 3 == 1 ? kSkipRow : r * row_stride;
+          }
+          const auto size = static_cast<std::size_t>(rows * row_stride + misalign);
+          std::vector<Bf, convt::detail::CacheLineAllocator<Bf>> out(size, sentinel);
+          write_rows<true>(res.data(), rows, features, out.data() + misalign, 1, offset.data(), sparse, plain_emit,
+                           KeepPackets{}, true);
+          for (index_t r = 0; r < rows; ++r) {
+            for (index_t o = 0; o < row_stride; ++o) {
+              const auto at = static_cast<std::size_t>(misalign + r * row_stride + o);
+              const bool written = o < features && offset[static_cast<std::size_t>(r)] != kSkipRow;
+              const float value = res[static_cast<std::size_t>(o * rows + r)];
+              const Bf want = written ? Bf(value) : sentinel;
+              ASSERT_EQ(bits_of(out[at]), bits_of(want))
+                  << "features " << features << " rows " << rows << " misalign " << misalign << " sparse " << sparse
+                  << " row " << r << " feature " << o << " value bits " << std::hex << bits_of(Bf(value));
+            }
+          }
+        }
+}
 
 // The plan's choice: outputs from CONVT_STREAM_OUTPUT_BYTES on (the native
 // test builds set it to 0: every output).

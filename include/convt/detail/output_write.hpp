@@ -13,6 +13,7 @@
 
 #include <Eigen/Core>
 
+#include "convt/detail/bf16_round.hpp"
 #include "convt/detail/epilogue.hpp"
 #include "convt/detail/phases.hpp"
 #include "convt/detail/stream_store.hpp"
@@ -130,12 +131,21 @@ constexpr bool int32_packets() {
          Int32PacketOf<typename Eigen::internal::packet_traits<float>::type>::kAvailable;
 }
 
+/// Whether a plain write of Acc results to Out (no epilogue step) rounds
+/// whole packets to bfloat16 (bf16_round.hpp) instead of one value at a time.
+template <class Acc, class Out, class Packets>
+constexpr bool bf16_packets() {
+  return std::is_same_v<Acc, float> && std::is_same_v<Out, Eigen::bfloat16> && std::is_same_v<Packets, KeepPackets>;
+}
+
 /// Writes one value per (row, feature) of a tile: element (r, o) of the
 /// column-major result `res` [rows x features] goes to
 /// out[row_offset[r] + o * o_stride] through `emit(dst, value, o)`. With
 /// `kPlain` and equal types, whole packets of the register transposes are
 /// stored directly after `packets.at(o)(packet)` — which must compute what
-/// `emit` computes for each lane (identity for a plain conversion). With
+/// `emit` computes for each lane (identity for a plain conversion); float to
+/// int32 (int32_packets) and float to bfloat16 (bf16_packets) convert whole
+/// packets, bit for bit what `emit`'s convert() gives. With
 /// `stream`, those packets go out as streaming stores (stream_store.hpp)
 /// wherever every row of a square is aligned to a packet and the features
 /// are whole packets, so that each cache line is written whole.
@@ -163,9 +173,11 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
     // small block when the value is converted or finished per element).
     using Packet = typename Eigen::internal::packet_traits<Acc>::type;
     constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
-    // Packets stored as they are, or converted to int32 packets.
+    // Packets stored as they are, converted to int32 packets, or rounded to
+    // bfloat16 a packet at a time.
     constexpr bool kSame = kPlain && std::is_same_v<Acc, Out>;
     constexpr bool kToInt32 = kPlain && int32_packets<Acc, Out, Packets>();
+    constexpr bool kToBf16 = kPlain && bf16_packets<Acc, Out, Packets>();
     using OutPacket = typename std::conditional_t<kToInt32, Int32PacketOf<Packet>, std::enable_if<true, Packet>>::type;
     constexpr bool kCanStream = (kSame || kToInt32) && can_stream<Out, OutPacket>();
     // Tiles without foreign rows get the loop without a test per row.
@@ -196,6 +208,13 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
                 }
               }
               Eigen::internal::pstoreu(dst[j] + o, v);
+            }
+          } else if constexpr (kToBf16) {
+            alignas(64) Acc line[P];
+            for (index_t j = 0; j < P; ++j) {
+              if (kSparse && !dst[j]) continue;
+              Eigen::internal::pstore(line, block.packet[j]);
+              round_to_bf16<static_cast<int>(P)>(line, dst[j] + o);
             }
           } else if constexpr (kSame) {
             const auto step = packets.at(o);
