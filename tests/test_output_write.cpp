@@ -9,7 +9,8 @@
 // float results written as bfloat16, rounded a packet at a time
 // (bf16_round.hpp): bit for bit what Eigen::bfloat16(float) gives, for
 // NaNs of either sign and any payload, infinities, ties to even, values
-// that round up to infinity, denormals and signed zeros.
+// that round up to infinity, denormals and signed zeros; plain and
+// streamed a line at a time.
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -139,38 +140,45 @@ TEST(OutputWrite, FloatResultsRoundedToBfloat16AsEigenRoundsOne) {
   const std::vector<float> edges = bf16_edge_values();
   const Bf sentinel = Bf(-7.0f);
   auto plain_emit = [](Bf* dst, const float& v, index_t) { *dst = convert<Bf>(v); };
-  for (index_t features : {index_t{1}, P, 2 * P, 3 * P, P + 1})
+  // Streamed lines need features that fill 64 bytes (32) and rows that
+  // start on lines: features 32 and 64 with gap 0 or 32 stream; the other
+  // cases take the plain stores.
+  for (index_t features : {index_t{1}, P, 3 * P, P + 1, index_t{32}, index_t{64}})
     for (index_t rows : {P - 1, P, 3 * P + 2})
-      for (index_t misalign : {0, 1})
-        for (bool sparse : {false, true}) {
-          const index_t row_stride = features + P;
-          std::vector<float> res(static_cast<std::size_t>(rows * features));
-          for (std::size_t i = 0; i < res.size(); ++i) {
-            // Every third value walks the edge table, so edge values land on
-            // every lane of the packet squares across the row counts.
-            res[i] = i % 3 == 0 ? edges[(i / 3) % edges.size()]
-                                : float_of_bits(0x3f800000u + static_cast<std::uint32_t>(i * 0x3001u));
-          }
-          std::vector<index_t> offset(static_cast<std::size_t>(rows));
-          for (index_t r = 0; r < rows; ++r) {
-            offset[static_cast<std::size_t>(r)] = sparse && r % 3 == 1 ? kSkipRow : r * row_stride;
-          }
-          const auto size = static_cast<std::size_t>(rows * row_stride + misalign);
-          std::vector<Bf, convt::detail::CacheLineAllocator<Bf>> out(size, sentinel);
-          write_rows<true>(res.data(), rows, features, out.data() + misalign, 1, offset.data(), sparse, plain_emit,
-                           KeepPackets{}, true);
-          for (index_t r = 0; r < rows; ++r) {
-            for (index_t o = 0; o < row_stride; ++o) {
-              const auto at = static_cast<std::size_t>(misalign + r * row_stride + o);
-              const bool written = o < features && offset[static_cast<std::size_t>(r)] != kSkipRow;
-              const float value = res[static_cast<std::size_t>(o * rows + r)];
-              const Bf want = written ? Bf(value) : sentinel;
-              ASSERT_EQ(bits_of(out[at]), bits_of(want))
-                  << "features " << features << " rows " << rows << " misalign " << misalign << " sparse " << sparse
-                  << " row " << r << " feature " << o << " value bits " << std::hex << bits_of(Bf(value));
+      for (index_t gap : {index_t{0}, P, index_t{32}})
+        for (index_t misalign : {0, 1})
+          for (bool sparse : {false, true}) {
+            const index_t row_stride = features + gap;
+            std::vector<float> res(static_cast<std::size_t>(rows * features));
+            for (std::size_t i = 0; i < res.size(); ++i) {
+              // Every third value walks the edge table, so edge values land
+              // on every lane of the packet squares across the row counts.
+              res[i] = i % 3 == 0 ? edges[(i / 3) % edges.size()]
+                                  : float_of_bits(0x3f800000u + static_cast<std::uint32_t>(i * 0x3001u));
+            }
+            std::vector<index_t> offset(static_cast<std::size_t>(rows));
+            for (index_t r = 0; r < rows; ++r) {
+              offset[static_cast<std::size_t>(r)] = sparse && r % 3 == 1 ? kSkipRow : r * row_stride;
+            }
+            const auto size = static_cast<std::size_t>(rows * row_stride + misalign);
+            for (bool stream : {false, true}) {
+              std::vector<Bf, convt::detail::CacheLineAllocator<Bf>> out(size, sentinel);
+              write_rows<true>(res.data(), rows, features, out.data() + misalign, 1, offset.data(), sparse, plain_emit,
+                               KeepPackets{}, stream);
+              for (index_t r = 0; r < rows; ++r) {
+                for (index_t o = 0; o < row_stride; ++o) {
+                  const auto at = static_cast<std::size_t>(misalign + r * row_stride + o);
+                  const bool written = o < features && offset[static_cast<std::size_t>(r)] != kSkipRow;
+                  const float value = res[static_cast<std::size_t>(o * rows + r)];
+                  const Bf want = written ? Bf(value) : sentinel;
+                  ASSERT_EQ(bits_of(out[at]), bits_of(want))
+                      << "features " << features << " rows " << rows << " gap " << gap << " misalign " << misalign
+                      << " sparse " << sparse << " stream " << stream << " row " << r << " feature " << o
+                      << " value bits " << std::hex << bits_of(Bf(value));
+                }
+              }
             }
           }
-        }
 }
 
 // The plan's choice: outputs from CONVT_STREAM_OUTPUT_BYTES on (the native

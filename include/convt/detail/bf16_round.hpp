@@ -35,9 +35,13 @@ inline std::uint16_t bf16_bits(float f) noexcept {
   return static_cast<std::uint16_t>(nan ? quiet_nan : rounded);
 }
 
-/// dst[i] = Eigen::bfloat16(src[i]) for i < N, bit for bit.
-template <int N>
-inline void round_to_bf16(const float* src, Eigen::bfloat16* dst) noexcept {
+/// dst[i] = Eigen::bfloat16(src[i]) for i < N, bit for bit; `dst` holds
+/// bfloat16 values or their bit patterns (uint16_t: scratch that, unlike
+/// an array of Eigen::bfloat16, is not zeroed when it is declared).
+template <int N, class Dst>
+inline void round_to_bf16(const float* src, Dst* dst) noexcept {
+  static_assert(std::is_same_v<Dst, Eigen::bfloat16> || std::is_same_v<Dst, std::uint16_t>,
+                "bfloat16 values or their bit patterns");
   std::uint16_t bits[N];
   for (int i = 0; i < N; ++i) bits[i] = bf16_bits(src[i]);
   std::memcpy(static_cast<void*>(dst), bits, sizeof bits);

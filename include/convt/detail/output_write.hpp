@@ -148,7 +148,8 @@ constexpr bool bf16_packets() {
 /// packets, bit for bit what `emit`'s convert() gives. With
 /// `stream`, those packets go out as streaming stores (stream_store.hpp)
 /// wherever every row of a square is aligned to a packet and the features
-/// are whole packets, so that each cache line is written whole.
+/// are whole packets, so that each cache line is written whole (bfloat16:
+/// rows on lines and features in whole lines, assembled a line at a time).
 template <bool kPlain, class Acc, class Out, class Emit, class Packets = KeepPackets>
 void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_t o_stride, const index_t* row_offset,
                 bool sparse, const Emit& emit, const Packets& packets = {}, bool stream = false) {
@@ -192,11 +193,42 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
           stream_square = stream_square && reinterpret_cast<std::uintptr_t>(dst[j]) % sizeof(Packet) == 0;
         }
         streamed = streamed || stream_square;
-        index_t o = 0;
-        for (; o + P <= features; o += P) {
+        // Features [o, o + P) of rows [r, r + P): packet j holds row r + j.
+        auto transposed = [&](index_t o) {
           Eigen::internal::PacketBlock<Packet, P> block;
           for (index_t i = 0; i < P; ++i) block.packet[i] = Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r);
           Eigen::internal::ptranspose(block);
+          return block;
+        };
+        index_t o = 0;
+        if constexpr (kToBf16 && can_stream_lines()) {
+          // bfloat16 packets are half a line (AVX-512) or less: each row's
+          // line is assembled from kLine / P rounded packets, then streamed
+          // whole.
+          constexpr index_t kLine = 64 / static_cast<index_t>(sizeof(Out));
+          static_assert(kLine % P == 0, "a line holds whole packets");
+          bool stream_lines = stream && features % kLine == 0;
+          for (index_t j = 0; j < P; ++j) {
+            stream_lines = stream_lines && reinterpret_cast<std::uintptr_t>(dst[j]) % 64 == 0;
+          }
+          streamed = streamed || stream_lines;
+          for (; stream_lines && o < features; o += kLine) {
+            alignas(64) std::uint16_t lines[P][kLine];  // bit patterns: not zeroed on entry
+            alignas(64) Acc line[P];
+            for (index_t b = 0; b < kLine; b += P) {
+              const auto block = transposed(o + b);
+              for (index_t j = 0; j < P; ++j) {
+                Eigen::internal::pstore(line, block.packet[j]);
+                round_to_bf16<static_cast<int>(P)>(line, &lines[j][b]);
+              }
+            }
+            for (index_t j = 0; j < P; ++j) {
+              if (!kSparse || dst[j]) stream_line(dst[j] + o, lines[j]);
+            }
+          }
+        }
+        for (; o + P <= features; o += P) {
+          const auto block = transposed(o);
           if constexpr (kToInt32) {
             for (index_t j = 0; j < P; ++j) {
               if (kSparse && !dst[j]) continue;

@@ -86,6 +86,32 @@ inline void stream_packet(Scalar* dst, const Packet& v) {
 #endif
 }
 
+/// Whether stream_line() has streaming stores (x86).
+constexpr bool can_stream_lines() { return CONVT_HAS_STREAM_STORES != 0; }
+
+/// Copies the 64-byte cache line at `src` to `dst` (both aligned to 64
+/// bytes) without reading the destination line first: for results narrower
+/// than a packet's lanes (bfloat16), which are assembled a line at a time.
+/// Requires can_stream_lines().
+inline void stream_line(void* dst, const void* src) {
+#if CONVT_HAS_STREAM_STORES
+#if defined(__AVX512F__)
+  _mm512_stream_si512(static_cast<__m512i*>(dst), _mm512_load_si512(src));
+#elif defined(__AVX__)
+  for (int half = 0; half < 2; ++half) {
+    _mm256_stream_si256(static_cast<__m256i*>(dst) + half, _mm256_load_si256(static_cast<const __m256i*>(src) + half));
+  }
+#else
+  for (int quarter = 0; quarter < 4; ++quarter) {
+    _mm_stream_si128(static_cast<__m128i*>(dst) + quarter, _mm_load_si128(static_cast<const __m128i*>(src) + quarter));
+  }
+#endif
+#else
+  (void)dst;
+  (void)src;
+#endif
+}
+
 /// Orders this thread's streaming stores before its later stores (they are
 /// weakly ordered, so the release that hands the output back to the caller
 /// would not cover them).
