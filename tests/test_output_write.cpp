@@ -169,12 +169,12 @@ TEST(OutputWrite, FloatResultsRoundedToBfloat16AsEigenRoundsOne) {
                 for (index_t o = 0; o < row_stride; ++o) {
                   const auto at = static_cast<std::size_t>(misalign + r * row_stride + o);
                   const bool written = o < features && offset[static_cast<std::size_t>(r)] != kSkipRow;
-                  const float value = res[static_cast<std::size_t>(o * rows + r)];
-                  const Bf want = written ? Bf(value) : sentinel;
+                  // res has no element for the gap's columns (o >= features).
+                  const Bf want = written ? Bf(res[static_cast<std::size_t>(o * rows + r)]) : sentinel;
                   ASSERT_EQ(bits_of(out[at]), bits_of(want))
                       << "features " << features << " rows " << rows << " gap " << gap << " misalign " << misalign
                       << " sparse " << sparse << " stream " << stream << " row " << r << " feature " << o
-                      << " value bits " << std::hex << bits_of(Bf(value));
+                      << " expected bits " << std::hex << bits_of(want);
                 }
               }
             }
