@@ -151,8 +151,8 @@ TEST(OutputWrite, FloatResultsRoundedToBfloat16AsEigenRoundsOne) {
             const index_t row_stride = features + gap;
             std::vector<float> res(static_cast<std::size_t>(rows * features));
             for (std::size_t i = 0; i < res.size(); ++i) {
-              // Every third value walks the edge table, so edge values land
-              // on every lane of the packet squares across the row counts.
+              // Every third value walks the edge table: across the row and
+              // feature counts the edge values land on many packet lanes.
               res[i] = i % 3 == 0 ? edges[(i / 3) % edges.size()]
                                   : float_of_bits(0x3f800000u + static_cast<std::uint32_t>(i * 0x3001u));
             }
