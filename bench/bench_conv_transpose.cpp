@@ -21,6 +21,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <convt/convt.hpp>
@@ -179,16 +180,22 @@ void register_models(int all_threads) {
                       {}};
     };
     auto chain = [layers, chain_of](auto make) { return chain_of(layers, make); };
-    // The same layers in bf16 and int8 -> int32 (convt only: the peers'
-    // deconvolutions are timed in f32): what a reduced-precision model costs
-    // against its f32 original.
-    std::vector<std::pair<std::string, std::vector<std::function<const Problem&()>>>> typed;
-    for (const auto& [kind, dtype] :
-         {std::pair{"model_convt_bf16", DType::BF16}, {"model_convt_i8i32", DType::I8toI32}}) {
-      typed.emplace_back(kind, std::vector<std::function<const Problem&()>>{});
+    // The same layers in bf16 (also with bias and ReLU) and int8 -> int32
+    // (convt only: the peers' deconvolutions are timed in f32): what a
+    // reduced-precision model costs against its f32 original.
+    struct Typed {
+      std::string kind;
+      Fused fused;
+      std::vector<std::function<const Problem&()>> problems;
+    };
+    std::vector<Typed> typed;
+    for (const auto& [kind, dtype, fused] : {std::tuple{"model_convt_bf16", DType::BF16, Fused::Nothing},
+                                             {"model_convt_bf16_bias_relu", DType::BF16, Fused::BiasRelu},
+                                             {"model_convt_i8i32", DType::I8toI32, Fused::Nothing}}) {
+      typed.push_back({kind, fused, {}});
       for (ShapeSpec s : m.layers) {
         s.dtype = dtype;
-        typed.back().second.push_back(lazy_problem(s));
+        typed.back().problems.push_back(lazy_problem(s));
       }
     }
     bool all_onednn = true, all_xnnpack = true;
@@ -209,12 +216,13 @@ void register_models(int all_threads) {
                 [t](const Problem& p) { return make_convt(p, t, convt::Lowering::PhaseSplit, Fused::BiasRelu); });
           },
           flops);
-      for (const auto& [kind, problems] : typed) {
+      for (const Typed& ty : typed) {
         register_one(
-            kind + suffix,
-            [chain_of, problems = problems, t] {
-              return chain_of(problems,
-                              [t](const Problem& p) { return make_convt(p, t, convt::Lowering::PhaseSplit); });
+            ty.kind + suffix,
+            [chain_of, problems = ty.problems, fused = ty.fused, t] {
+              return chain_of(problems, [t, fused](const Problem& p) {
+                return make_convt(p, t, convt::Lowering::PhaseSplit, fused);
+              });
             },
             flops);
       }

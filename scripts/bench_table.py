@@ -13,7 +13,8 @@ model and thread count, milliseconds for all of its transposed
 convolutions (convt, convt with bias + ReLU fused, oneDNN, XNNPACK), convt
 over the best peer, the geometric mean over the models; then every layer's
 ratio (the same run's per-layer entries), worst first, and each model's
-speed in bf16 and int8 -> int32 against its f32 speed; with --creation,
+speed in bf16 (also with bias + ReLU fused) and int8 -> int32 against its
+f32 speed (with bias + ReLU: against f32 with bias + ReLU); with --creation,
 each model's creation cost against oneDNN's.
 
 By default every library runs in its own process, one process per
@@ -42,9 +43,12 @@ KINDS = ["convt", "convt_bias_relu", "dense", "gemm", "onednn", "xnnpack"]
 # kernel, oneDNN's primitive creation (with its weight reorder), one run.
 CREATION_KINDS = ["create_convt", "plan_convt", "create_onednn", "convt"]
 MODEL_KINDS = ["model_convt", "model_convt_bias_relu", "model_onednn", "model_xnnpack", "convt", "onednn", "xnnpack",
-               "model_convt_bf16", "model_convt_i8i32"]
-# convt on the same layers in reduced precision: bf16 in and out, int8 in with int32 out.
-MODEL_TYPED_KINDS = [("model_convt_bf16", "bf16"), ("model_convt_i8i32", "int8 -> int32")]
+               "model_convt_bf16", "model_convt_bf16_bias_relu", "model_convt_i8i32"]
+# convt on the same layers in reduced precision: bf16 in and out (also with bias and ReLU), int8 in with
+# int32 out; each against the f32 entry that does the same work.
+MODEL_TYPED_KINDS = [("model_convt_bf16", "bf16", "model_convt"),
+                     ("model_convt_bf16_bias_relu", "bf16 + bias + ReLU", "model_convt_bias_relu"),
+                     ("model_convt_i8i32", "int8 -> int32", "model_convt")]
 MODEL_CREATION_KINDS = ["create_model_convt", "create_model_onednn", "model_convt"]
 
 
@@ -224,27 +228,29 @@ def model_table(runs, ctx, args):
 
 
 def typed_table(med):
-    """Each model in bf16 and int8 -> int32 against its f32 time (convt only)."""
+    """Each model in bf16 and int8 -> int32 against its f32 time (convt only; bf16 with bias and ReLU
+    against f32 with bias and ReLU)."""
     rows = [(key, m) for key, m in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0]))
-            if "model_convt" in m and any(k in m for k, _ in MODEL_TYPED_KINDS)]
+            if any(k in m and f32 in m for k, _, f32 in MODEL_TYPED_KINDS)]
     if not rows:
         return
-    names = [label for _, label in MODEL_TYPED_KINDS]
+    names = [label for _, label, _ in MODEL_TYPED_KINDS]
     print("\n| model | threads | convt f32 ms | " + " | ".join(f"{n} ms" for n in names) + " | " +
           " | ".join(f"{n} speed / f32" for n in names) + " |")
     print("|---|---|---|" + "---|" * (2 * len(names)))
     ratios = {}
     for (name, threads), m in rows:
         cells, speeds = [], []
-        for kind, label in MODEL_TYPED_KINDS:
-            if kind in m:
+        for kind, label, f32 in MODEL_TYPED_KINDS:
+            if kind in m and f32 in m:
                 cells.append(f"{m[kind]:.3g}")
-                speeds.append(f"{m['model_convt'] / m[kind]:.2f}x")
-                ratios.setdefault((label, threads), []).append(m["model_convt"] / m[kind])
+                speeds.append(f"{m[f32] / m[kind]:.2f}x")
+                ratios.setdefault((label, threads), []).append(m[f32] / m[kind])
             else:
                 cells.append("–")
                 speeds.append("–")
-        print(f"| {name} | {threads} | {m['model_convt']:.3g} | " + " | ".join(cells) + " | " + " | ".join(speeds) + " |")
+        f32_cell = f"{m['model_convt']:.3g}" if "model_convt" in m else "–"
+        print(f"| {name} | {threads} | {f32_cell} | " + " | ".join(cells) + " | " + " | ".join(speeds) + " |")
     for (label, threads), rs in sorted(ratios.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         print(f"\n{label} speed / f32 over {len(rs)} models, threads={threads}: geometric mean {geomean(rs):.2f}x "
               f"(min {min(rs):.2f}x)")
