@@ -10,7 +10,8 @@
 // (bf16_round.hpp): bit for bit what Eigen::bfloat16(float) gives, for
 // NaNs of either sign and any payload, infinities, ties to even, values
 // that round up to infinity, denormals and signed zeros; plain and
-// streamed a line at a time.
+// streamed a line at a time; and through a bias and a piecewise
+// activation (the epilogue's packet step) first.
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -44,9 +45,8 @@ static_assert(int32_packets<float, std::int32_t, KeepPackets>(), "float sums are
 #endif
 static_assert(!int32_packets<double, std::int32_t, KeepPackets>() && !int32_packets<float, std::int16_t, KeepPackets>(),
               "only float to int32 converts packets");
-static_assert(bf16_packets<float, Eigen::bfloat16, KeepPackets>() &&
-                  !bf16_packets<double, Eigen::bfloat16, KeepPackets>() &&
-                  !bf16_packets<float, Eigen::half, KeepPackets>(),
+static_assert(bf16_packets<float, Eigen::bfloat16>() && !bf16_packets<double, Eigen::bfloat16>() &&
+                  !bf16_packets<float, Eigen::half>(),
               "float results written as bfloat16 are rounded a packet at a time");
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
@@ -131,15 +131,15 @@ std::vector<float> bf16_edge_values() {
   return v;
 }
 
-TEST(OutputWrite, FloatResultsRoundedToBfloat16AsEigenRoundsOne) {
+// write_rows of float results to bfloat16 through the packet step `packets`
+// and, for ragged ends, `emit`: every element bit for bit what `want(value,
+// feature)` gives one value at a time.
+template <class Emit, class Packets, class Want>
+void rounds_to_bf16_like(const Emit& emit, const Packets& packets, const Want& want_of) {
   using Bf = Eigen::bfloat16;
-  for (std::uint32_t u : {0x7fc00001u, 0xff812345u, 0x3f808000u, 0x00018000u, 0x7f7fffffu}) {
-    EXPECT_EQ(bf16_bits(float_of_bits(u)), bits_of(Bf(float_of_bits(u)))) << std::hex << u;
-  }
   constexpr index_t P = Eigen::internal::packet_traits<float>::size;
   const std::vector<float> edges = bf16_edge_values();
   const Bf sentinel = Bf(-7.0f);
-  auto plain_emit = [](Bf* dst, const float& v, index_t) { *dst = convert<Bf>(v); };
   // Streamed lines need features that fill 64 bytes (32) and rows that
   // start on lines: features 32 and 64 with gap 0 or 32 stream; the other
   // cases take the plain stores.
@@ -153,8 +153,10 @@ TEST(OutputWrite, FloatResultsRoundedToBfloat16AsEigenRoundsOne) {
             for (std::size_t i = 0; i < res.size(); ++i) {
               // Every third value walks the edge table: across the row and
               // feature counts the edge values land on many packet lanes.
+              // The others alternate in sign (the activations' two sides).
               res[i] = i % 3 == 0 ? edges[(i / 3) % edges.size()]
-                                  : float_of_bits(0x3f800000u + static_cast<std::uint32_t>(i * 0x3001u));
+                                  : float_of_bits((i % 2 ? 0x3f800000u : 0xbf800000u) +
+                                                  static_cast<std::uint32_t>(i * 0x3001u % 0x1000000u));
             }
             std::vector<index_t> offset(static_cast<std::size_t>(rows));
             for (index_t r = 0; r < rows; ++r) {
@@ -163,14 +165,14 @@ TEST(OutputWrite, FloatResultsRoundedToBfloat16AsEigenRoundsOne) {
             const auto size = static_cast<std::size_t>(rows * row_stride + misalign);
             for (bool stream : {false, true}) {
               std::vector<Bf, convt::detail::CacheLineAllocator<Bf>> out(size, sentinel);
-              write_rows<true>(res.data(), rows, features, out.data() + misalign, 1, offset.data(), sparse, plain_emit,
-                               KeepPackets{}, stream);
+              write_rows<true>(res.data(), rows, features, out.data() + misalign, 1, offset.data(), sparse, emit,
+                               packets, stream);
               for (index_t r = 0; r < rows; ++r) {
                 for (index_t o = 0; o < row_stride; ++o) {
                   const auto at = static_cast<std::size_t>(misalign + r * row_stride + o);
                   const bool written = o < features && offset[static_cast<std::size_t>(r)] != kSkipRow;
                   // res has no element for the gap's columns (o >= features).
-                  const Bf want = written ? Bf(res[static_cast<std::size_t>(o * rows + r)]) : sentinel;
+                  const Bf want = written ? want_of(res[static_cast<std::size_t>(o * rows + r)], o) : sentinel;
                   ASSERT_EQ(bits_of(out[at]), bits_of(want))
                       << "features " << features << " rows " << rows << " gap " << gap << " misalign " << misalign
                       << " sparse " << sparse << " stream " << stream << " row " << r << " feature " << o
@@ -179,6 +181,43 @@ TEST(OutputWrite, FloatResultsRoundedToBfloat16AsEigenRoundsOne) {
               }
             }
           }
+}
+
+TEST(OutputWrite, FloatResultsRoundedToBfloat16AsEigenRoundsOne) {
+  using Bf = Eigen::bfloat16;
+  for (std::uint32_t u : {0x7fc00001u, 0xff812345u, 0x3f808000u, 0x00018000u, 0x7f7fffffu}) {
+    EXPECT_EQ(bf16_bits(float_of_bits(u)), bits_of(Bf(float_of_bits(u)))) << std::hex << u;
+  }
+  rounds_to_bf16_like([](Bf* dst, const float& v, index_t) { *dst = convert<Bf>(v); }, KeepPackets{},
+                      [](float v, index_t) { return Bf(v); });
+}
+
+// Bias and a piecewise activation on the packets, then the rounding: what
+// the epilogue's finish() gives value by value (its own tests check it
+// against the definition). The bias starts 5 features into a longer one, as
+// a tile of a later feature block reads it.
+TEST(OutputWrite, Bfloat16ResultsThroughBiasAndActivationRoundedAPacketAtATime) {
+  using Bf = Eigen::bfloat16;
+  constexpr index_t kBiasFeatures = 80, kFeature0 = 5;
+  std::vector<Bf> bias(kBiasFeatures);
+  for (index_t f = 0; f < kBiasFeatures; ++f) {
+    bias[static_cast<std::size_t>(f)] = f % 7 == 3 ? Bf(-0.0f) : Bf(static_cast<float>(f % 11) * 0.375f - 2.0f);
+  }
+  const convt::Activation activations[] = {convt::Activation::none(), convt::Activation::relu(),
+                                           convt::Activation::leaky_relu(0.2), convt::Activation::clamp(-1.5, 0.75)};
+  for (const convt::Activation& a : activations)
+    for (bool with_bias : {true, false}) {
+      if (!with_bias && a.kind() == convt::Activation::Kind::None) continue;  // identity: the test above
+      EpilogueSpec spec;
+      if (with_bias) spec.bias = convt::BiasView(bias.data(), kBiasFeatures);
+      spec.activation = a;
+      const OutputEpilogue<float, Bf> ep(spec, kBiasFeatures);
+      ASSERT_FALSE(ep.identity() || ep.packet_activation() || ep.reads_output());
+      auto finish = [&](float v, index_t o) { return ep.finish(ep.add_bias(v, kFeature0 + o), nullptr); };
+      SCOPED_TRACE(a.name() + (with_bias ? " with bias" : " without bias"));
+      rounds_to_bf16_like([&](Bf* dst, const float& v, index_t o) { *dst = finish(v, o); },
+                          EpilogueSteps<float, Bf>{&ep, kFeature0}, finish);
+    }
 }
 
 // The plan's choice: outputs from CONVT_STREAM_OUTPUT_BYTES on (the native

@@ -32,7 +32,11 @@ inline std::uint16_t bf16_bits(float f) noexcept {
   // with an odd kept part. Finite values round up to infinity naturally.
   const std::uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
   const std::uint32_t quiet_nan = ((u >> 16) & 0x8000u) | 0x7fc0u;
-  return static_cast<std::uint16_t>(nan ? quiet_nan : rounded);
+  // A select by mask, not `nan ? ... : ...`: unrolled into a large caller,
+  // the conditional became a branch per value that the vectorizer left
+  // scalar; the mask form vectorizes wherever the loop is placed.
+  const std::uint32_t nan_mask = 0u - static_cast<std::uint32_t>(nan);
+  return static_cast<std::uint16_t>((rounded & ~nan_mask) | (quiet_nan & nan_mask));
 }
 
 /// dst[i] = Eigen::bfloat16(src[i]) for i < N, bit for bit; `dst` holds

@@ -91,6 +91,20 @@ struct KeepPackets {
   }
 };
 
+/// The packet step of a write through an epilogue of bias and a piecewise
+/// activation (not packet_activation(), no accumulation): piecewise_step()
+/// for the features' biases, the same bits as finish() lane by lane.
+template <class Acc, class Out>
+struct EpilogueSteps {
+  const OutputEpilogue<Acc, Out>* ep;
+  index_t feature0;  // the output feature of the tile's first column
+  /// The step for features [o, o + packet size) of the tile.
+  auto at(index_t o) const {
+    using Packet = typename Eigen::internal::packet_traits<Acc>::type;
+    return ep->template piecewise_step<Packet>(ep->has_bias() ? ep->bias() + feature0 + o : nullptr);
+  }
+};
+
 /// The int32 packet of as many lanes as float packet `Packet`, where Eigen
 /// converts between them with one truncating instruction (pcast: SSE, AVX,
 /// AVX-512, NEON).
@@ -131,11 +145,12 @@ constexpr bool int32_packets() {
          Int32PacketOf<typename Eigen::internal::packet_traits<float>::type>::kAvailable;
 }
 
-/// Whether a plain write of Acc results to Out (no epilogue step) rounds
-/// whole packets to bfloat16 (bf16_round.hpp) instead of one value at a time.
-template <class Acc, class Out, class Packets>
+/// Whether a plain write of Acc results to Out rounds whole packets to
+/// bfloat16 (bf16_round.hpp) instead of one value at a time, after the
+/// packet step (none, or bias and a piecewise activation: EpilogueSteps).
+template <class Acc, class Out>
 constexpr bool bf16_packets() {
-  return std::is_same_v<Acc, float> && std::is_same_v<Out, Eigen::bfloat16> && std::is_same_v<Packets, KeepPackets>;
+  return std::is_same_v<Acc, float> && std::is_same_v<Out, Eigen::bfloat16>;
 }
 
 /// Writes one value per (row, feature) of a tile: element (r, o) of the
@@ -144,8 +159,9 @@ constexpr bool bf16_packets() {
 /// `kPlain` and equal types, whole packets of the register transposes are
 /// stored directly after `packets.at(o)(packet)` — which must compute what
 /// `emit` computes for each lane (identity for a plain conversion); float to
-/// int32 (int32_packets) and float to bfloat16 (bf16_packets) convert whole
-/// packets, bit for bit what `emit`'s convert() gives. With
+/// int32 (int32_packets, plain conversions only) and float to bfloat16
+/// (bf16_packets, after the step) convert whole packets, bit for bit what
+/// `emit`'s convert() gives. With
 /// `stream`, those packets go out as streaming stores (stream_store.hpp)
 /// wherever every row of a square is aligned to a packet and the features
 /// are whole packets, so that each cache line is written whole (bfloat16:
@@ -178,7 +194,7 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
     // bfloat16 a packet at a time.
     constexpr bool kSame = kPlain && std::is_same_v<Acc, Out>;
     constexpr bool kToInt32 = kPlain && int32_packets<Acc, Out, Packets>();
-    constexpr bool kToBf16 = kPlain && bf16_packets<Acc, Out, Packets>();
+    constexpr bool kToBf16 = kPlain && bf16_packets<Acc, Out>();
     using OutPacket = typename std::conditional_t<kToInt32, Int32PacketOf<Packet>, std::enable_if<true, Packet>>::type;
     constexpr bool kCanStream = (kSame || kToInt32) && can_stream<Out, OutPacket>();
     // Tiles without foreign rows get the loop without a test per row.
@@ -217,8 +233,9 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
             alignas(64) Acc line[P];
             for (index_t b = 0; b < kLine; b += P) {
               const auto block = transposed(o + b);
+              const auto step = packets.at(o + b);
               for (index_t j = 0; j < P; ++j) {
-                Eigen::internal::pstore(line, block.packet[j]);
+                Eigen::internal::pstore(line, step(block.packet[j]));
                 round_to_bf16<static_cast<int>(P)>(line, &lines[j][b]);
               }
             }
@@ -243,9 +260,10 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
             }
           } else if constexpr (kToBf16) {
             alignas(64) Acc line[P];
+            const auto step = packets.at(o);
             for (index_t j = 0; j < P; ++j) {
               if (kSparse && !dst[j]) continue;
-              Eigen::internal::pstore(line, block.packet[j]);
+              Eigen::internal::pstore(line, step(block.packet[j]));
               round_to_bf16<static_cast<int>(P)>(line, dst[j] + o);
             }
           } else if constexpr (kSame) {
@@ -416,17 +434,10 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, con
       // (ragged ends, sparse tiles, channel-strided outputs) through
       // finish(), which for these steps (an add, a compare, a multiply —
       // nothing to contract) gives the same bits lane by lane.
-      using Packet = typename Eigen::internal::packet_traits<Acc>::type;
-      struct Finish {
-        const OutputEpilogue<Acc, Out>* ep;
-        const Acc* bias;  // at feature0, or null
-        auto at(index_t o) const { return ep->template piecewise_step<Packet>(bias ? bias + o : nullptr); }
-      };
-      const Acc* bias = ep.has_bias() ? ep.bias() + feature0 : nullptr;
       write_rows<true>(
           res, rows, features, out, o_stride, row_offset, sparse,
           [&](Out* dst, const Acc& v, index_t o) { *dst = ep.finish(ep.add_bias(v, feature0 + o), nullptr); },
-          Finish{&ep, bias}, stream);
+          EpilogueSteps<Acc, Out>{&ep, feature0}, stream);
     } else if (ep.packet_activation()) {
       // Bias, accumulation and the activation on the result tile (a column
       // at a time, the activation over whole packets), then a plain write.
