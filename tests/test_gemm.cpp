@@ -8,6 +8,8 @@
 // gemm_tile_kernel_lhs (the kernel as gebp's lhs, for few rows): the same
 // product over register-block, panel, depth-block and run edges, for both
 // storage orders of the left operand; and the repacking it relies on.
+// gemm_tile's column slices (kGebpColumns per gebp call).
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -68,6 +70,50 @@ TEST(GemmTile, DepthBlocksSummedInDoubleAreExact) {
   const auto m = pack_rhs(p.b.data(), p.depth, p.cols, block);
   for (double v : blocked_multiply<double>(p, m, {{0, 400, 4800}, {4800, 8000, 4000}}))
     ASSERT_EQ(v, 127.0 * 127.0 * 8800.0);
+}
+
+// gemm_tile over more columns than one gebp call takes (kGebpColumns): the
+// slices cover every column once — whole panels and the ragged last
+// columns — with and without depth runs (pieces of depth blocks), and with
+// the depth blocks summed in a wider type. Small integers: exact in any
+// order, so compared to the bit with a plain triple loop.
+template <class Sum>
+void sliced_product(index_t m, index_t cols, const std::vector<DepthRun>& runs) {
+  const index_t depth = 300, a_depth = runs.empty() ? depth : runs.back().lhs + runs.back().length;
+  std::mt19937 gen(static_cast<std::uint32_t>(m * 1000 + cols));
+  std::uniform_int_distribution<int> small(-3, 3);
+  std::vector<float> a(static_cast<std::size_t>(m * a_depth)), b(static_cast<std::size_t>(depth * cols));
+  for (float& v : a) v = static_cast<float>(small(gen));
+  for (float& v : b) v = static_cast<float>(small(gen));
+  std::vector<Sum> want(static_cast<std::size_t>(m * cols), Sum(0));
+  const std::vector<DepthRun> all = runs.empty() ? std::vector<DepthRun>{{0, 0, depth}} : runs;
+  for (index_t r = 0; r < m; ++r)
+    for (index_t j = 0; j < cols; ++j)
+      for (const DepthRun& run : all)
+        for (index_t t = 0; t < run.length; ++t)
+          want[static_cast<std::size_t>(j * m + r)] +=
+              static_cast<Sum>(a[static_cast<std::size_t>(r * a_depth + run.lhs + t)] *
+                               b[static_cast<std::size_t>((run.rhs + t) * cols + j)]);
+  const auto packed = pack_rhs(b.data(), depth, cols, 64);  // five depth blocks
+  AlignedVector<float> block(static_cast<std::size_t>(m * packed.kc)), part(static_cast<std::size_t>(m * cols));
+  std::vector<Sum> got(static_cast<std::size_t>(m * cols), Sum(-7));
+  auto pack_a = [&](float* blk, index_t k0, index_t kc) {
+    using Mapper = GemmTraits<float>::LhsMapper;
+    PackLhs<float, Mapper, Eigen::RowMajor>()(blk, Mapper(a.data(), a_depth).getSubMapper(0, k0), kc, m);
+  };
+  gemm_tile<float, Sum>(m, packed, block.data(), got.data(), pack_a, runs, part.data());
+  ASSERT_EQ(got, want) << "m " << m << " cols " << cols << (runs.empty() ? "" : " with runs");
+}
+
+TEST(GemmTile, ColumnsBeyondOneGebpCallAreSliced) {
+  static_assert(kGebpColumns % GemmTraits<float>::Traits::nr == 0, "slices are whole panels");
+  const std::vector<DepthRun> runs = {{0, 10, 100}, {100, 150, 150}};
+  for (index_t m : {5, 53})
+    for (index_t cols : {kGebpColumns + 1, 2 * kGebpColumns + 7})
+      for (bool with_runs : {false, true}) {
+        sliced_product<float>(m, cols, with_runs ? runs : std::vector<DepthRun>{});
+        sliced_product<double>(m, cols, with_runs ? runs : std::vector<DepthRun>{});
+      }
 }
 
 // Eigen's rhs panels read back (unpack_rhs_block) give the packed rows, for

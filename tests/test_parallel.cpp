@@ -181,14 +181,16 @@ namespace {
 
 // Phases with identical im2col share one GEMM (k = s, and FCN-like k = 2s
 // where phases fall into two shift patterns per dimension); wide outputs
-// split a group into chunks of at most 256 columns.
+// split a group into groups of at most 256 columns, or of four phases up to
+// 1024 columns, which gebp multiplies 256 columns at a time (130 features:
+// 520 columns = 256 + 256 + 8; 300 features: three phases, 900 columns).
 TEST(Parallel, GroupedPhasesMatchReferenceAndAreBitwiseStable) {
   struct Case {
     std::int64_t k, s, o;
     const char* pad;
   };
   for (const Case& cs : {Case{2, 2, 5, "VALID"}, Case{6, 3, 4, "SAME"}, Case{8, 4, 3, "SAME"}, Case{4, 2, 100, "SAME"},
-                         Case{3, 3, 130, "VALID"}, Case{6, 2, 7, "VALID"}}) {
+                         Case{3, 3, 130, "VALID"}, Case{6, 2, 7, "VALID"}, Case{2, 2, 300, "VALID"}}) {
     ref::Problem p;
     p.lhs_shape = {2, 6, 5, 3};
     p.rhs_shape = {cs.k, cs.k, 3, cs.o};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "convt/detail/border_bands.hpp"
+#include "convt/detail/kernel.hpp"
 #include "convt/detail/output_write.hpp"
 #include "convt/detail/phase_groups.hpp"
 
@@ -109,6 +110,24 @@ TEST(PhaseGroups, TwoDimensionalHeadIsOneGroupOfFour) {
   std::vector<std::array<index_t, 2>> shifts;
   for (const auto& m : plan[0].members) shifts.push_back(m.shift);
   EXPECT_EQ(shifts, (std::vector<std::array<index_t, 2>>{{0, 0}, {0, 1}, {1, 0}, {1, 1}}));
+}
+
+// The widest group a kernel makes: 256 columns, or four phases of wide
+// outputs up to 1024 (the mask head's k2 s2 layer, 256 features: all four
+// phases on one packed input). k2 s2 with 256 features groups that way.
+TEST(PhaseGroups, WideOutputsShareOnePackingOverFourPhases) {
+  using Kernel = KernelData<float, float, 4>;
+  EXPECT_EQ(Kernel::group_columns(1), 256);
+  EXPECT_EQ(Kernel::group_columns(64), 256);
+  EXPECT_EQ(Kernel::group_columns(100), 400);
+  EXPECT_EQ(Kernel::group_columns(256), 1024);
+  EXPECT_EQ(Kernel::group_columns(300), 1024);
+  EXPECT_EQ(Kernel::group_columns(index_t{1} << 60), 1024);
+  const auto kernel = kernel_split<4>(2, 2, 1, 256);  // PyTorch padding 0: JAX pads k - 1
+  ASSERT_EQ(kernel.phases.size(), 4u);
+  EXPECT_EQ(group_phases(kernel, 256, Kernel::group_columns(256)).size(), 1u);
+  EXPECT_EQ(group_phases(kernel, 300, Kernel::group_columns(300)).size(), 2u);
+  EXPECT_EQ(group_phases(kernel, 256, 256).size(), 4u);
 }
 
 // Identical shifts are grouped first (FCN's k16 s8, 21 features: two shift

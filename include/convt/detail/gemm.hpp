@@ -39,15 +39,23 @@ struct GemmTraits {
   static constexpr index_t row_block = Traits::mr;
 };
 
+/// gebp multiplies a packed lhs block by at most this many columns of the
+/// packed kernel per call (a multiple of its 4-column panels): wider phase
+/// groups share one packing of their left operand over all their columns,
+/// while each call streams no more of the kernel through the cache than a
+/// group of this width.
+inline constexpr index_t kGebpColumns = 256;
+
 /// Eigen's depth blocking for a reduction of `depth` terms; with one thread
-/// Eigen derives it from the depth and the cache sizes only. `max_kc` > 0
-/// caps it (blocks whose float sums must stay exact).
+/// Eigen derives it from the depth and the cache sizes only (and the
+/// columns of one gebp call). `max_kc` > 0 caps it (blocks whose float sums
+/// must stay exact).
 template <class Acc>
 index_t depth_block(index_t depth, index_t cols, index_t max_kc = 0) {
   if (depth <= 0) return 1;
   index_t kc = depth;
   index_t mc = 4096;
-  index_t nc = cols > 0 ? cols : 1;
+  index_t nc = std::clamp<index_t>(cols, 1, kGebpColumns);
   Eigen::internal::computeProductBlockingSizes<Acc, Acc, 1>(kc, mc, nc, index_t{1});
   if (max_kc > 0) kc = std::min(kc, max_kc);
   return std::max<index_t>(1, std::min(kc, depth));
@@ -151,14 +159,19 @@ void gemm_tile(index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Sum* res, co
   } else {
     c_data = res;
   }
-  // gebp into c; with a wider Sum, c restarts at zero each call and is
-  // added to res.
-  typename G::ResMapper c(c_data, m);
+  // gebp into c; with a wider Sum, c restarts at zero each depth piece and
+  // is added to res. Columns [j, j + n) of a packed block start at column
+  // j's panel (kGebpColumns is whole panels); slicing the columns changes
+  // no element's summation.
   for_each_depth_piece(b, runs,
                        [&](index_t a_column, index_t kc, const Acc* block, index_t block_depth, index_t offset) {
                          pack_a(block_a, a_column, kc);
                          if constexpr (blocks_summed) std::fill_n(part, m * b.cols, Acc(0));
-                         gebp(c, block_a, block, m, kc, b.cols, Acc(1), kc, block_depth, 0, offset);
+                         for (index_t j = 0; j < b.cols; j += kGebpColumns) {
+                           const index_t n = std::min(kGebpColumns, b.cols - j);
+                           gebp(typename G::ResMapper(c_data + j * m, m), block_a, block + j * block_depth, m, kc, n,
+                                Acc(1), kc, block_depth, 0, offset);
+                         }
                          if constexpr (blocks_summed) {
                            for (index_t i = 0; i < m * b.cols; ++i) res[i] += static_cast<Sum>(part[i]);
                          }

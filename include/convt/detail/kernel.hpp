@@ -4,6 +4,7 @@
 // epilogue — made once and shared (immutable) by every plan made from it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -36,9 +37,17 @@ struct RunOptions {
 /// blocks whose Acc sums are exact, see gemm_tile).
 template <class Acc, class Out, std::size_t Rank, class Sum = Acc>
 struct KernelData {
-  // Phase groups of at most this many GEMM columns: wide enough to amortise
-  // the gather and packing, narrow enough to keep the result tile in cache.
-  static constexpr index_t kGroupColumns = 256;
+  // Phase groups of at most kGroupColumns GEMM columns, or of
+  // kSharedPhases phases of wide outputs up to kMaxGroupColumns: wide
+  // enough to amortise the gather and packing of the left operand (with 256
+  // features a phase alone fills 256 columns, and the mask head's k2 s2
+  // layer packed its input once per phase: 10% of its profile; sharing it
+  // over four phases measured 1.16x), narrow enough to keep the result tile
+  // in cache. gebp still takes kGebpColumns at a time (gemm.hpp).
+  static constexpr index_t kGroupColumns = 256, kSharedPhases = 4, kMaxGroupColumns = 1024;
+  static constexpr index_t group_columns(index_t group_out) {
+    return std::clamp(kSharedPhases * std::min(group_out, kMaxGroupColumns), kGroupColumns, kMaxGroupColumns);
+  }
 
   /// `g` is the problem's geometry for any input shape (only its kernel,
   /// feature, stride, dilation and padding fields are used).
@@ -49,7 +58,7 @@ struct KernelData {
         zero_stays_zero(epilogue.zero_stays_zero()),
         owned(owned_axes(g, o.lowering)),
         split(kernel_phases(g, owned)),
-        groups(group_phases(split, g.group_out, kGroupColumns)),
+        groups(group_phases(split, g.group_out, group_columns(g.group_out))),
         matrices(pack_kernel<Acc>(split, groups, g, rhs, exact_block<In>())),
         lazy_lhs_(std::make_unique<LazyLhs[]>(groups.size())) {
     if constexpr (std::is_same_v<In, Acc>) {
