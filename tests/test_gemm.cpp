@@ -72,6 +72,39 @@ TEST(GemmTile, DepthBlocksSummedInDoubleAreExact) {
     ASSERT_EQ(v, 127.0 * 127.0 * 8800.0);
 }
 
+// A [m x a_depth] (row- or column-major) and B [300 x cols] of small
+// integers, and A * B over `runs` (none: all of B's rows) by a plain triple
+// loop: exact in any order of summation, so a GEMM path must give it to the
+// bit.
+template <class T, class Sum = T>
+struct SmallIntProduct {
+  index_t m, cols, depth = 300, a_depth;
+  bool a_row_major;
+  std::vector<T> a, b;
+  std::vector<Sum> want;
+  SmallIntProduct(index_t rows, index_t columns, bool row_major, const std::vector<DepthRun>& runs, std::uint32_t seed)
+      : m(rows),
+        cols(columns),
+        a_depth(runs.empty() ? depth : runs.back().lhs + runs.back().length),
+        a_row_major(row_major),
+        a(static_cast<std::size_t>(m * a_depth)),
+        b(static_cast<std::size_t>(depth * cols)),
+        want(static_cast<std::size_t>(m * cols), Sum(0)) {
+    std::mt19937 gen(seed);
+    std::uniform_int_distribution<int> small(-3, 3);
+    for (T& v : a) v = static_cast<T>(small(gen));
+    for (T& v : b) v = static_cast<T>(small(gen));
+    const std::vector<DepthRun> all = runs.empty() ? std::vector<DepthRun>{{0, 0, depth}} : runs;
+    for (index_t r = 0; r < m; ++r)
+      for (index_t j = 0; j < cols; ++j)
+        for (const DepthRun& run : all)
+          for (index_t t = 0; t < run.length; ++t)
+            want[static_cast<std::size_t>(j * m + r)] +=
+                static_cast<Sum>(a_at(r, run.lhs + t) * b[static_cast<std::size_t>((run.rhs + t) * cols + j)]);
+  }
+  T a_at(index_t r, index_t k) const { return a[static_cast<std::size_t>(a_row_major ? r * a_depth + k : k * m + r)]; }
+};
+
 // gemm_tile over more columns than one gebp call takes (kGebpColumns): the
 // slices cover every column once — whole panels and the ragged last
 // columns — with and without depth runs (pieces of depth blocks), and with
@@ -79,30 +112,16 @@ TEST(GemmTile, DepthBlocksSummedInDoubleAreExact) {
 // order, so compared to the bit with a plain triple loop.
 template <class Sum>
 void sliced_product(index_t m, index_t cols, const std::vector<DepthRun>& runs) {
-  const index_t depth = 300, a_depth = runs.empty() ? depth : runs.back().lhs + runs.back().length;
-  std::mt19937 gen(static_cast<std::uint32_t>(m * 1000 + cols));
-  std::uniform_int_distribution<int> small(-3, 3);
-  std::vector<float> a(static_cast<std::size_t>(m * a_depth)), b(static_cast<std::size_t>(depth * cols));
-  for (float& v : a) v = static_cast<float>(small(gen));
-  for (float& v : b) v = static_cast<float>(small(gen));
-  std::vector<Sum> want(static_cast<std::size_t>(m * cols), Sum(0));
-  const std::vector<DepthRun> all = runs.empty() ? std::vector<DepthRun>{{0, 0, depth}} : runs;
-  for (index_t r = 0; r < m; ++r)
-    for (index_t j = 0; j < cols; ++j)
-      for (const DepthRun& run : all)
-        for (index_t t = 0; t < run.length; ++t)
-          want[static_cast<std::size_t>(j * m + r)] +=
-              static_cast<Sum>(a[static_cast<std::size_t>(r * a_depth + run.lhs + t)] *
-                               b[static_cast<std::size_t>((run.rhs + t) * cols + j)]);
-  const auto packed = pack_rhs(b.data(), depth, cols, 64);  // five depth blocks
+  const SmallIntProduct<float, Sum> p(m, cols, true, runs, static_cast<std::uint32_t>(m * 1000 + cols));
+  const auto packed = pack_rhs(p.b.data(), p.depth, cols, 64);  // five depth blocks
   AlignedVector<float> block(static_cast<std::size_t>(m * packed.kc)), part(static_cast<std::size_t>(m * cols));
   std::vector<Sum> got(static_cast<std::size_t>(m * cols), Sum(-7));
   auto pack_a = [&](float* blk, index_t k0, index_t kc) {
     using Mapper = GemmTraits<float>::LhsMapper;
-    PackLhs<float, Mapper, Eigen::RowMajor>()(blk, Mapper(a.data(), a_depth).getSubMapper(0, k0), kc, m);
+    PackLhs<float, Mapper, Eigen::RowMajor>()(blk, Mapper(p.a.data(), p.a_depth).getSubMapper(0, k0), kc, m);
   };
   gemm_tile<float, Sum>(m, packed, block.data(), got.data(), pack_a, runs, part.data());
-  ASSERT_EQ(got, want) << "m " << m << " cols " << cols << (runs.empty() ? "" : " with runs");
+  ASSERT_EQ(got, p.want) << "m " << m << " cols " << cols << (runs.empty() ? "" : " with runs");
 }
 
 TEST(GemmTile, ColumnsBeyondOneGebpCallAreSliced) {
@@ -147,24 +166,10 @@ TEST(GemmTile, UnpackInvertsEigensRhsPacking) {
 // two orientations must agree to the bit with a plain triple loop.
 template <class T>
 void kernel_lhs_product(index_t m, index_t cols, bool a_row_major, const std::vector<DepthRun>& runs) {
-  const index_t depth = 300, a_depth = runs.empty() ? depth : runs.back().lhs + runs.back().length;
-  std::mt19937 gen(static_cast<std::uint32_t>(m * 100 + cols));
-  std::uniform_int_distribution<int> small(-3, 3);
-  std::vector<T> a(static_cast<std::size_t>(m * a_depth)), b(static_cast<std::size_t>(depth * cols));
-  for (T& v : a) v = static_cast<T>(small(gen));
-  for (T& v : b) v = static_cast<T>(small(gen));
-  auto a_at = [&](index_t r, index_t k) {
-    return a[static_cast<std::size_t>(a_row_major ? r * a_depth + k : k * m + r)];
-  };
-  std::vector<T> want(static_cast<std::size_t>(m * cols), T(0));
-  const std::vector<DepthRun> all = runs.empty() ? std::vector<DepthRun>{{0, 0, depth}} : runs;
-  for (index_t r = 0; r < m; ++r)
-    for (index_t j = 0; j < cols; ++j)
-      for (const DepthRun& run : all)
-        for (index_t t = 0; t < run.length; ++t)
-          want[static_cast<std::size_t>(j * m + r)] +=
-              a_at(r, run.lhs + t) * b[static_cast<std::size_t>((run.rhs + t) * cols + j)];
-  const auto packed = pack_rhs(b.data(), depth, cols, 64);  // five depth blocks
+  const SmallIntProduct<T> p(m, cols, a_row_major, runs, static_cast<std::uint32_t>(m * 100 + cols));
+  const index_t a_depth = p.a_depth;
+  const std::vector<T>& a = p.a;
+  const auto packed = pack_rhs(p.b.data(), p.depth, cols, 64);  // five depth blocks
   const auto as_lhs = repack_as_lhs(packed);
   AlignedVector<T> block(static_cast<std::size_t>((m + 4) * packed.kc)), part(static_cast<std::size_t>(m * cols));
   std::vector<T> got(static_cast<std::size_t>(m * cols), T(-7));
@@ -177,8 +182,8 @@ void kernel_lhs_product(index_t m, index_t cols, bool a_row_major, const std::ve
     }
   };
   gemm_tile_kernel_lhs<T, T>(m, as_lhs, block.data(), got.data(), pack_a, runs, part.data());
-  ASSERT_EQ(got, want) << "m " << m << " cols " << cols << (a_row_major ? " row-major" : " column-major")
-                       << (runs.empty() ? "" : " with runs");
+  ASSERT_EQ(got, p.want) << "m " << m << " cols " << cols << (a_row_major ? " row-major" : " column-major")
+                         << (runs.empty() ? "" : " with runs");
 }
 
 TEST(GemmTile, KernelAsLhsComputesTheSameProduct) {
