@@ -14,6 +14,7 @@
 // activation (the epilogue's packet step) first.
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <type_traits>
 #include <vector>
 
@@ -135,7 +136,8 @@ std::vector<float> bf16_edge_values() {
 // and, for ragged ends, `emit`: every element bit for bit what `want(value,
 // feature)` gives one value at a time.
 template <class Emit, class Packets, class Want>
-void rounds_to_bf16_like(const Emit& emit, const Packets& packets, const Want& want_of) {
+void rounds_to_bf16_like(const Emit& emit, const Packets& packets, const Want& want_of,
+                         std::initializer_list<index_t> feature_counts) {
   using Bf = Eigen::bfloat16;
   constexpr index_t P = Eigen::internal::packet_traits<float>::size;
   const std::vector<float> edges = bf16_edge_values();
@@ -143,7 +145,7 @@ void rounds_to_bf16_like(const Emit& emit, const Packets& packets, const Want& w
   // Streamed lines need features that fill 64 bytes (32) and rows that
   // start on lines: features 32 and 64 with gap 0 or 32 stream; the other
   // cases take the plain stores.
-  for (index_t features : {index_t{1}, P, 3 * P, P + 1, index_t{32}, index_t{64}})
+  for (index_t features : feature_counts)
     for (index_t rows : {P - 1, P, 3 * P + 2})
       for (index_t gap : {index_t{0}, P, index_t{32}})
         for (index_t misalign : {0, 1})
@@ -188,36 +190,41 @@ TEST(OutputWrite, FloatResultsRoundedToBfloat16AsEigenRoundsOne) {
   for (std::uint32_t u : {0x7fc00001u, 0xff812345u, 0x3f808000u, 0x00018000u, 0x7f7fffffu}) {
     EXPECT_EQ(bf16_bits(float_of_bits(u)), bits_of(Bf(float_of_bits(u)))) << std::hex << u;
   }
+  constexpr index_t P = Eigen::internal::packet_traits<float>::size;
   rounds_to_bf16_like([](Bf* dst, const float& v, index_t) { *dst = convert<Bf>(v); }, KeepPackets{},
-                      [](float v, index_t) { return Bf(v); });
+                      [](float v, index_t) { return Bf(v); }, {1, 3, P, 3 * P, P + 1, 21, 32, 64});
 }
 
 // Bias and a piecewise activation on the packets, then the rounding: what
 // the epilogue's finish() gives value by value (its own tests check it
-// against the definition). The bias starts 5 features into a longer one, as
-// a tile of a later feature block reads it.
+// against the definition). The tile's features start 5 into the bias, as a
+// tile of a later feature block reads it, and end at the bias's end: a
+// ragged tail must not read past it.
 TEST(OutputWrite, Bfloat16ResultsThroughBiasAndActivationRoundedAPacketAtATime) {
   using Bf = Eigen::bfloat16;
-  constexpr index_t kBiasFeatures = 80, kFeature0 = 5;
-  std::vector<Bf> bias(kBiasFeatures);
-  for (index_t f = 0; f < kBiasFeatures; ++f) {
-    bias[static_cast<std::size_t>(f)] = f % 7 == 3 ? Bf(-0.0f) : Bf(static_cast<float>(f % 11) * 0.375f - 2.0f);
-  }
+  constexpr index_t P = Eigen::internal::packet_traits<float>::size, kFeature0 = 5;
   const convt::Activation activations[] = {convt::Activation::none(), convt::Activation::relu(),
                                            convt::Activation::leaky_relu(0.2), convt::Activation::clamp(-1.5, 0.75)};
-  for (const convt::Activation& a : activations)
-    for (bool with_bias : {true, false}) {
-      if (!with_bias && a.kind() == convt::Activation::Kind::None) continue;  // identity: the test above
-      EpilogueSpec spec;
-      if (with_bias) spec.bias = convt::BiasView(bias.data(), kBiasFeatures);
-      spec.activation = a;
-      const OutputEpilogue<float, Bf> ep(spec, kBiasFeatures);
-      ASSERT_FALSE(ep.identity() || ep.packet_activation() || ep.reads_output());
-      auto finish = [&](float v, index_t o) { return ep.finish(ep.add_bias(v, kFeature0 + o), nullptr); };
-      SCOPED_TRACE(a.name() + (with_bias ? " with bias" : " without bias"));
-      rounds_to_bf16_like([&](Bf* dst, const float& v, index_t o) { *dst = finish(v, o); },
-                          EpilogueSteps<float, Bf>{&ep, kFeature0}, finish);
+  for (index_t features : {index_t{1}, index_t{3}, P, 3 * P, P + 1, index_t{21}, index_t{32}, index_t{64}}) {
+    const index_t bias_features = kFeature0 + features;
+    std::vector<Bf> bias(static_cast<std::size_t>(bias_features));
+    for (index_t f = 0; f < bias_features; ++f) {
+      bias[static_cast<std::size_t>(f)] = f % 7 == 3 ? Bf(-0.0f) : Bf(static_cast<float>(f % 11) * 0.375f - 2.0f);
     }
+    for (const convt::Activation& a : activations)
+      for (bool with_bias : {true, false}) {
+        if (!with_bias && a.kind() == convt::Activation::Kind::None) continue;  // identity: the test above
+        EpilogueSpec spec;
+        if (with_bias) spec.bias = convt::BiasView(bias.data(), bias_features);
+        spec.activation = a;
+        const OutputEpilogue<float, Bf> ep(spec, bias_features);
+        ASSERT_FALSE(ep.identity() || ep.packet_activation() || ep.reads_output());
+        auto finish = [&](float v, index_t o) { return ep.finish(ep.add_bias(v, kFeature0 + o), nullptr); };
+        SCOPED_TRACE(a.name() + (with_bias ? " with bias" : " without bias"));
+        rounds_to_bf16_like([&](Bf* dst, const float& v, index_t o) { *dst = finish(v, o); },
+                            EpilogueSteps<float, Bf>{&ep, kFeature0}, finish, {features});
+      }
+  }
 }
 
 // The plan's choice: outputs from CONVT_STREAM_OUTPUT_BYTES on (the native

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -84,6 +85,9 @@ bool tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phas
 struct KeepPackets {
   /// The step for features [o, o + packet size).
   KeepPackets at(index_t) const noexcept { return {}; }
+  /// The step for features [o, o + n), n < packet size (the other lanes
+  /// are dropped).
+  KeepPackets tail(index_t, index_t) const noexcept { return {}; }
   /// The packet unchanged.
   template <class Packet>
   const Packet& operator()(const Packet& p) const noexcept {
@@ -98,10 +102,19 @@ template <class Acc, class Out>
 struct EpilogueSteps {
   const OutputEpilogue<Acc, Out>* ep;
   index_t feature0;  // the output feature of the tile's first column
+  using Packet = typename Eigen::internal::packet_traits<Acc>::type;
+  static constexpr index_t kLanes = Eigen::internal::unpacket_traits<Packet>::size;
   /// The step for features [o, o + packet size) of the tile.
   auto at(index_t o) const {
-    using Packet = typename Eigen::internal::packet_traits<Acc>::type;
     return ep->template piecewise_step<Packet>(ep->has_bias() ? ep->bias() + feature0 + o : nullptr);
+  }
+  /// The step for features [o, o + n), n < packet size: the biases read
+  /// through a padded copy, not past the bias's end.
+  auto tail(index_t o, index_t n) const {
+    if (!ep->has_bias()) return ep->template piecewise_step<Packet>(nullptr);
+    Acc padded[kLanes] = {};
+    std::copy_n(ep->bias() + feature0 + o, std::min(n, kLanes), padded);
+    return ep->template piecewise_step<Packet>(padded);
   }
 };
 
@@ -288,6 +301,30 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
             }
           }
         }
+        if constexpr (kToBf16) {
+          if (o < features) {
+            // Ragged features (or fewer than a packet): their columns padded
+            // with zero packets, stepped with the biases padded alike,
+            // rounded whole; each row stores its first n values.
+            const index_t n = features - o;
+            Eigen::internal::PacketBlock<Packet, P> block;
+            for (index_t i = 0; i < P; ++i) {
+              block.packet[i] = i < n ? Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r)
+                                      : Eigen::internal::pset1<Packet>(Acc(0));
+            }
+            Eigen::internal::ptranspose(block);
+            const auto step = packets.tail(o, n);
+            alignas(64) Acc line[P];
+            std::uint16_t bits[P];
+            for (index_t j = 0; j < P; ++j) {
+              if (kSparse && !dst[j]) continue;
+              Eigen::internal::pstore(line, step(block.packet[j]));
+              round_to_bf16<static_cast<int>(P)>(line, bits);
+              std::memcpy(static_cast<void*>(dst[j] + o), bits, static_cast<std::size_t>(n) * sizeof(Out));
+            }
+            o = features;
+          }
+        }
         for (; o < features; ++o) {
           for (index_t j = 0; j < P; ++j) {
             if (!kSparse || dst[j]) emit(dst[j] + o, res[o * rows + r + j], o);
@@ -295,7 +332,7 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
         }
       }
     };
-    if (o_stride == 1 && features >= P) {
+    if (o_stride == 1 && (features >= P || kToBf16)) {
       if (sparse) {
         squares(std::true_type{});
       } else {
