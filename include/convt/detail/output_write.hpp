@@ -174,7 +174,8 @@ constexpr bool bf16_packets() {
 /// `emit` computes for each lane (identity for a plain conversion); float to
 /// int32 (int32_packets, plain conversions only) and float to bfloat16
 /// (bf16_packets, after the step) convert whole packets, bit for bit what
-/// `emit`'s convert() gives. With
+/// `emit`'s convert() gives; bfloat16 results also take their last n < P
+/// features as one padded packet through `packets.tail(o, n)`. With
 /// `stream`, those packets go out as streaming stores (stream_store.hpp)
 /// wherever every row of a square is aligned to a packet and the features
 /// are whole packets, so that each cache line is written whole (bfloat16:
