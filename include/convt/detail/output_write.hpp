@@ -158,6 +158,24 @@ constexpr bool int32_packets() {
          Int32PacketOf<typename Eigen::internal::packet_traits<float>::type>::kAvailable;
 }
 
+/// Features [o, o + n) (n < packet size) of rows [r, r + packet size) of a
+/// column-major result [rows x features], the missing columns zero:
+/// packet j holds row r + j (a packet square transposed in registers).
+template <class Packet, class Acc>
+Eigen::internal::PacketBlock<Packet, Eigen::internal::unpacket_traits<Packet>::size> padded_square(const Acc* res,
+                                                                                                   index_t rows,
+                                                                                                   index_t r, index_t o,
+                                                                                                   index_t n) {
+  constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
+  Eigen::internal::PacketBlock<Packet, P> block;
+  for (index_t i = 0; i < P; ++i) {
+    block.packet[i] =
+        i < n ? Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r) : Eigen::internal::pset1<Packet>(Acc(0));
+  }
+  Eigen::internal::ptranspose(block);
+  return block;
+}
+
 /// Whether a plain write of Acc results to Out rounds whole packets to
 /// bfloat16 (bf16_round.hpp) instead of one value at a time, after the
 /// packet step (none, or bias and a piecewise activation: EpilogueSteps).
@@ -308,12 +326,7 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
             // with zero packets, stepped with the biases padded alike,
             // rounded whole; each row stores its first n values.
             const index_t n = features - o;
-            Eigen::internal::PacketBlock<Packet, P> block;
-            for (index_t i = 0; i < P; ++i) {
-              block.packet[i] = i < n ? Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r)
-                                      : Eigen::internal::pset1<Packet>(Acc(0));
-            }
-            Eigen::internal::ptranspose(block);
+            const auto block = padded_square<Packet>(res, rows, r, o, n);
             const auto step = packets.tail(o, n);
             alignas(64) Acc line[P];
             std::uint16_t bits[P];
@@ -417,12 +430,7 @@ void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* ou
         // Ragged features: their columns padded with zero packets, transposed
         // like the full squares; each row stores its first n lanes.
         const index_t n = features - o;
-        Eigen::internal::PacketBlock<Packet, P> block;
-        for (index_t i = 0; i < P; ++i) {
-          block.packet[i] = i < n ? Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r)
-                                  : Eigen::internal::pset1<Packet>(Acc(0));
-        }
-        Eigen::internal::ptranspose(block);
+        const auto block = padded_square<Packet>(res, rows, r, o, n);
         for (index_t i = 0; i < P; ++i) lane_bias[i] = bias && i < n ? bias[o + i] : Acc(0);
         const Packet b = Eigen::internal::pload<Packet>(lane_bias);
         for (index_t j = 0; j < P; ++j) {
