@@ -18,11 +18,14 @@ f32 speed (with bias + ReLU: against f32 with bias + ReLU); with --creation,
 each model's creation cost against oneDNN's.
 
 By default every library runs in its own process, one process per
-(repetition, library), the libraries in a fresh random order each
-repetition: so the repetitions of all libraries interleave in time, and no
-library's idle threads (oneDNN's OpenMP workers spin-wait after each call)
-take cores from another. --one-process runs everything in one process with
-Google Benchmark's random interleaving instead.
+(repetition, shape or model, library), the libraries of a shape back to
+back in a fresh random order: so the repetitions of all libraries
+interleave in time, no library's idle threads (oneDNN's OpenMP workers
+spin-wait after each call) take cores from another, and every ratio is the
+median of per-repetition ratios of times taken seconds apart (a shared
+machine's speed drifts by a third over minutes; pairing cancels the drift).
+--one-process runs everything in one process with Google Benchmark's random
+interleaving instead (ratios of medians).
 
   scripts/bench_table.py [--bench build/bench/bench_conv_transpose]
                          [--repetitions 5] [--filter REGEX] [--json out.json]
@@ -49,6 +52,7 @@ MODEL_KINDS = ["model_convt", "model_convt_bias_relu", "model_onednn", "model_xn
 MODEL_TYPED_KINDS = [("model_convt_bf16", "bf16", "model_convt"),
                      ("model_convt_bf16_bias_relu", "bf16 + bias + ReLU", "model_convt_bias_relu"),
                      ("model_convt_i8i32", "int8 -> int32", "model_convt")]
+PROCESSES = {False: "one process per library, shape and repetition", True: "one process"}
 MODEL_CREATION_KINDS = ["create_model_convt", "create_model_onednn", "model_convt"]
 
 
@@ -88,32 +92,47 @@ def main():
             cmd.append("--benchmark_enable_random_interleaving=true")
         return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
-    def pattern(kinds):  # the entries of `kinds` the filter picks
+    def pattern(kinds, unit=None):  # the entries of `kinds` the filter picks (only shape or model `unit`)
         if not args.models:
-            return f"^({'|'.join(kinds)})/.*({args.filter})"
+            return f"^({'|'.join(kinds)})/" + (f"{unit}/" if unit else f".*({args.filter})")
         layer_kinds = [k for k in kinds if not k.startswith(("model_", "create_model_"))]
         model_kinds = [k for k in kinds if k not in layer_kinds]
         threads = "threads:1/" if args.creation else ""
+        name, rest = (unit, "") if unit else (args.filter, "[^/.]*")
         alternatives = []
         if layer_kinds:
-            alternatives.append(f"({'|'.join(layer_kinds)})/{args.filter}[^/]*\\.[^/]*/{threads}")
+            alternatives.append(f"({'|'.join(layer_kinds)})/{name}{rest}\\.[^/]*/{threads}")
         if model_kinds:
-            alternatives.append(f"({'|'.join(model_kinds)})/{args.filter}[^/.]*/{threads}")
+            alternatives.append(f"({'|'.join(model_kinds)})/{name}{rest}/{threads}")
         return "^(" + "|".join(alternatives) + ")"
+
+    def units(filt):  # {shape (or model): the kinds that time it} of the entries the filter picks, in order
+        listed = subprocess.run([args.bench, f"--benchmark_filter={filt}", "--benchmark_list_tests"], check=True,
+                                capture_output=True, text=True).stdout.split()
+        found = {}
+        for name in listed:
+            kind, shape = name.split("/")[:2]
+            found.setdefault(shape.split(".")[0], set()).add(kind)
+        return found
 
     if args.one_process:
         data = run(pattern(kinds_run), args.repetitions, True)
         benchmarks = data["benchmarks"]
     else:
+        # Each shape (or model, with its layers) is timed by every library
+        # back to back, in a fresh random order: a shared machine's speed
+        # drifts over minutes, and the ratios pair measurements seconds apart.
         rng = random.Random(2026)
         benchmarks, data = [], None
+        found = units(pattern(kinds_run))
         for _ in range(args.repetitions):
-            kinds = kinds_run[:]
-            rng.shuffle(kinds)
-            for kind in kinds:
-                d = run(pattern([kind]), 1, False)
-                data = data or d
-                benchmarks += d["benchmarks"]
+            for unit, present in found.items():
+                kinds = [k for k in kinds_run if k in present]
+                rng.shuffle(kinds)
+                for kind in kinds:
+                    d = run(pattern([kind], unit), 1, False)
+                    data = data or d
+                    benchmarks += d["benchmarks"]
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"context": data["context"], "benchmarks": benchmarks}, f)
@@ -129,18 +148,18 @@ def main():
         return model_table(runs, ctx, args)
     if args.creation:
         return creation_table(runs, ctx, args)
-    print(f"machine: {ctx.get('num_cpus')} CPUs @ {ctx.get('mhz_per_cpu')} MHz; "
+    print(f"machine: {machine(ctx)}; "
           f"median of {args.repetitions} repetitions; useful GFLOP/s (gemm: its own FLOPs); "
-          f"{'one process' if args.one_process else 'one process per library and repetition'}\n")
+          f"{PROCESSES[args.one_process]}\n")
     print("| shape | threads | convt | convt + bias + ReLU | dense | gemm ceiling | oneDNN | XNNPACK | convt / best peer "
           "| convt / ceiling |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     ratios = {}
     for (shape, threads), kinds in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         med = {k: statistics.median(v) for k, v in kinds.items()}
-        peers = [med[k] for k in ("onednn", "xnnpack") if k in med]
-        ratio = med["convt"] / max(peers) if peers and "convt" in med else None
-        ceil = med["convt"] / med["gemm"] if "gemm" in med and "convt" in med else None
+        peers = [k for k in ("onednn", "xnnpack") if k in med]
+        ratio = paired(kinds, lambda r: r["convt"] / max(r[k] for k in peers)) if peers and "convt" in med else None
+        ceil = paired(kinds, lambda r: r["convt"] / r["gemm"]) if "gemm" in med and "convt" in med else None
         if ratio is not None and shape in BASE:
             ratios.setdefault(threads, []).append(ratio)
         cell = lambda k: (f"{med[k]:.0f}" if med[k] >= 10 else f"{med[k]:.2g}") if k in med else "–"
@@ -153,7 +172,7 @@ def main():
         print(f"\ngeometric mean of convt / best peer over {len(rs)} base shapes, threads={threads}: "
               f"{gm:.2f}x (min {min(rs):.2f}x)")
     for threads in sorted({t for _, t in runs}):
-        cost = [statistics.median(k["convt"]) / statistics.median(k["convt_bias_relu"]) - 1
+        cost = [paired(k, lambda r: r["convt"] / r["convt_bias_relu"]) - 1
                 for (shape, t), k in runs.items() if t == threads and "convt" in k and "convt_bias_relu" in k]
         if cost:
             print(f"fused bias + ReLU, threads={threads}: {100 * statistics.median(cost):+.1f}% time (median over "
@@ -162,7 +181,7 @@ def main():
 
 def creation_table(runs, ctx, args):
     """Median milliseconds of each creation kind, one thread."""
-    print(f"machine: {ctx.get('num_cpus')} CPUs @ {ctx.get('mhz_per_cpu')} MHz; median of {args.repetitions} "
+    print(f"machine: {machine(ctx)}; median of {args.repetitions} "
           f"repetitions; milliseconds, one thread; oneDNN's primitive cache disabled\n")
     print("| shape | make_plan | plan from packed kernel | oneDNN primitive + weight reorder | one convt run "
           "| make_plan / oneDNN | plan from kernel / run |")
@@ -172,10 +191,40 @@ def creation_table(runs, ctx, args):
             continue
         med = {k: statistics.median(v) for k, v in kinds.items()}
         cell = lambda k: f"{med[k]:.3g}" if k in med else "–"  # noqa: E731
-        ratio = lambda a, b: f"{med[a] / med[b]:.2g}x" if a in med and b in med else "–"  # noqa: E731
+        ratio = lambda a, b: (f"{paired(kinds, lambda r: r[a] / r[b]):.2g}x"  # noqa: E731
+                              if a in med and b in med else "–")
         print(f"| {shape} | {cell('create_convt')} | {cell('plan_convt')} | {cell('create_onednn')} | "
               f"{cell('convt')} | {ratio('create_convt', 'create_onednn')} | {ratio('plan_convt', 'convt')} |")
     return 0
+
+
+def machine(ctx):
+    """The CPU as lscpu names it (model name, family and model, the vector extensions that matter), its
+    count and clock."""
+    info = {}
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        info = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+    except OSError:
+        pass
+    info = {k.strip(): v.strip() for k, v in info.items()}
+    flags = [f for f in ("avx2", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile", "asimd", "sve")
+             if f in info.get("Flags", "").split()]
+    name = info.get("Model name", "unknown CPU")
+    if "CPU family" in info:
+        name += f" (family {info['CPU family']} model {info.get('Model', '?')})"
+    return (f"{name}, {' '.join(flags) or 'no AVX2/AVX-512/NEON flag'}; "
+            f"{ctx.get('num_cpus')} CPUs @ {ctx.get('mhz_per_cpu')} MHz")
+
+
+def paired(lists, f):
+    """f of one repetition's values ({kind: value}), median over the repetitions: each repetition's
+    values of a shape (model) were measured back to back, so a ratio pairs them. With one process or
+    differing counts, f of the medians."""
+    counts = {len(v) for v in lists.values()}
+    if len(counts) == 1:
+        return statistics.median(f({k: v[i] for k, v in lists.items()}) for i in range(counts.pop()))
+    return f({k: statistics.median(v) for k, v in lists.items()})
 
 
 def geomean(values):
@@ -184,40 +233,42 @@ def geomean(values):
 
 def model_table(runs, ctx, args):
     """Whole models (milliseconds, median), then their layers by ratio."""
-    print(f"machine: {ctx.get('num_cpus')} CPUs @ {ctx.get('mhz_per_cpu')} MHz; median of {args.repetitions} "
-          f"repetitions; milliseconds; {'one process' if args.one_process else 'one process per library and repetition'}\n")
+    print(f"machine: {machine(ctx)}; median of {args.repetitions} "
+          f"repetitions; milliseconds; {PROCESSES[args.one_process]}\n")
     med = {key: {k: statistics.median(v) for k, v in kinds.items()} for key, kinds in runs.items()}
     if args.creation:
         print("| model | convt make_plan (all layers) | oneDNN primitives + weight reorders | convt / oneDNN "
               "| one convt run |")
         print("|---|---|---|---|---|")
-        for (name, _), m in sorted(med.items()):
+        for (name, threads), m in sorted(med.items()):
             if "create_model_convt" not in m:
                 continue
             c, d = m["create_model_convt"], m.get("create_model_onednn")
-            print(f"| {name} | {c:.3g} | {d:.3g} | {c / d:.2g}x | {m.get('model_convt', float('nan')):.3g} |"
+            cd = paired(runs[(name, threads)], lambda r: r["create_model_convt"] / r["create_model_onednn"]) if d else 0
+            print(f"| {name} | {c:.3g} | {d:.3g} | {cd:.2g}x | {m.get('model_convt', float('nan')):.3g} |"
                   if d else f"| {name} | {c:.3g} | – | – | {m.get('model_convt', float('nan')):.3g} |")
         return 0
     print("| model | threads | convt | convt + bias + ReLU | oneDNN | XNNPACK | convt speed / best peer |")
     print("|---|---|---|---|---|---|---|")
     ratios, layer_rows = {}, []
     for (name, threads), m in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        peers = [m[k] for k in ("model_onednn", "model_xnnpack") if k in m]
+        lists = runs[(name, threads)]
+        peers = [k for k in ("model_onednn", "model_xnnpack") if k in m]
         if "model_convt" in m:
             cell = lambda k: f"{m[k]:.3g}" if k in m else "–"  # noqa: E731
-            ratio = min(peers) / m["model_convt"] if peers else None
+            ratio = paired(lists, lambda r: min(r[k] for k in peers) / r["model_convt"]) if peers else None
             if ratio:
                 ratios.setdefault(threads, []).append(ratio)
             print(f"| {name} | {threads} | {cell('model_convt')} | {cell('model_convt_bias_relu')} | "
                   f"{cell('model_onednn')} | {cell('model_xnnpack')} | " + (f"{ratio:.2f}x |" if ratio else "– |"))
         elif "." in name and "convt" in m:
-            lpeers = [m[k] for k in ("onednn", "xnnpack") if k in m]
+            lpeers = [k for k in ("onednn", "xnnpack") if k in m]
             if lpeers:
-                layer_rows.append((min(lpeers) / m["convt"], name, threads, m))
+                layer_rows.append((paired(lists, lambda r: min(r[k] for k in lpeers) / r["convt"]), name, threads, m))
     for threads, rs in sorted(ratios.items()):
         print(f"\ngeometric mean of convt speed / best peer over {len(rs)} models, threads={threads}: "
               f"{geomean(rs):.2f}x (min {min(rs):.2f}x)")
-    typed_table(med)
+    typed_table(runs, med)
     if layer_rows:
         print("\n| layer | threads | convt ms | oneDNN ms | XNNPACK ms | convt speed / best peer |")
         print("|---|---|---|---|---|---|")
@@ -227,7 +278,7 @@ def model_table(runs, ctx, args):
     return 0
 
 
-def typed_table(med):
+def typed_table(runs, med):
     """Each model in bf16 and int8 -> int32 against its f32 time (convt only; bf16 with bias and ReLU
     against f32 with bias and ReLU)."""
     rows = [(key, m) for key, m in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0]))
@@ -244,8 +295,9 @@ def typed_table(med):
         for kind, label, f32 in MODEL_TYPED_KINDS:
             if kind in m and f32 in m:
                 cells.append(f"{m[kind]:.3g}")
-                speeds.append(f"{m[f32] / m[kind]:.2f}x")
-                ratios.setdefault((label, threads), []).append(m[f32] / m[kind])
+                speed = paired(runs[(name, threads)], lambda r: r[f32] / r[kind])
+                speeds.append(f"{speed:.2f}x")
+                ratios.setdefault((label, threads), []).append(speed)
             else:
                 cells.append("–")
                 speeds.append("–")
