@@ -93,11 +93,11 @@ def main():
         return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
     def pattern(kinds, unit=None):  # the entries of `kinds` the filter picks (only shape or model `unit`)
+        threads = "threads:1/" if args.creation else ""
         if not args.models:
-            return f"^({'|'.join(kinds)})/" + (f"{unit}/" if unit else f".*({args.filter})")
+            return f"^({'|'.join(kinds)})/" + (f"{unit}/{threads}" if unit else f".*({args.filter})")
         layer_kinds = [k for k in kinds if not k.startswith(("model_", "create_model_"))]
         model_kinds = [k for k in kinds if k not in layer_kinds]
-        threads = "threads:1/" if args.creation else ""
         name, rest = (unit, "") if unit else (args.filter, "[^/.]*")
         alternatives = []
         if layer_kinds:
