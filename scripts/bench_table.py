@@ -52,8 +52,9 @@ MODEL_KINDS = ["model_convt", "model_convt_bias_relu", "model_onednn", "model_xn
 MODEL_TYPED_KINDS = [("model_convt_bf16", "bf16", "model_convt"),
                      ("model_convt_bf16_bias_relu", "bf16 + bias + ReLU", "model_convt_bias_relu"),
                      ("model_convt_i8i32", "int8 -> int32", "model_convt")]
-PROCESSES = {False: "one process per library, shape and repetition", True: "one process"}
 MODEL_CREATION_KINDS = ["create_model_convt", "create_model_onednn", "model_convt"]
+# How the libraries were run, for the tables' header (--one-process or not).
+PROCESSES = {False: "one process per library, shape and repetition", True: "one process"}
 
 
 def main():
