@@ -3,7 +3,9 @@
 // the GEMM kernel consumes the block, so a difference in layout or values
 // is a wrong result. Checked bit for bit over panel edges (rows around
 // multiples of the register block), depth-block starts inside a tap and
-// packets straddling taps, and absent (padding) taps.
+// packets straddling taps, and absent (padding) taps. The offset table the
+// packing reads (tile_tap_offsets) is checked against the position formula
+// of docs/design.md for every row of tiles that start and end anywhere.
 #include <complex>
 #include <cstring>
 #include <random>
@@ -11,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "convt/detail/im2col.hpp"
 #include "convt/detail/indirect_lhs.hpp"
 
 namespace {
@@ -79,5 +82,96 @@ void packs_like_eigen() {
 TEST(IndirectPack, FloatMatchesEigensPacking) { packs_like_eigen<float>(); }
 TEST(IndirectPack, DoubleMatchesEigensPacking) { packs_like_eigen<double>(); }
 TEST(IndirectPack, ComplexMatchesEigensPacking) { packs_like_eigen<std::complex<float>>(); }
+
+/// The input offset of tap tuple `tap` (row-major over the dimensions) of
+/// row `row` of `ph`, from the position formula alone: u = t + offset, then
+/// p = u / divisor where divisible; outside [0, in) padding, or wrapped
+/// around for a periodic input.
+template <std::size_t Rank>
+index_t expected_offset(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& ph, index_t row, index_t tap,
+                        const std::array<index_t, Rank>& stride) {
+  constexpr std::size_t S = Rank - 2;
+  std::array<index_t, S> t{}, j{};
+  for (std::size_t d = S; d-- > 0;) {
+    const AxisPhase& ap = split.axes[d].phases[ph.axis_phase[d]];
+    t[d] = row % ap.count;
+    row /= ap.count;
+    j[d] = tap % static_cast<index_t>(ap.taps.size());
+    tap /= static_cast<index_t>(ap.taps.size());
+  }
+  index_t off = row * stride[0];
+  for (std::size_t d = 0; d < S; ++d) {
+    const AxisPhases& ax = split.axes[d];
+    const index_t u = t[d] + ax.phases[ph.axis_phase[d]].offsets[static_cast<std::size_t>(j[d])];
+    if (floor_mod(u, ax.divisor) != 0) return kAbsentOffset;
+    index_t p = (u - floor_mod(u, ax.divisor)) / ax.divisor;
+    if (p < 0 || p >= ax.in) {
+      if (!ax.periodic) return kAbsentOffset;
+      p = floor_mod(p, ax.in);
+    }
+    off += p * stride[2 + d];
+  }
+  return off;
+}
+
+template <std::size_t Rank>
+void tap_offsets_match_positions() {
+  constexpr std::size_t S = Rank - 2;
+  for (convt::Lowering lowering : {convt::Lowering::PhaseSplit, convt::Lowering::DenseDilated})
+    for (bool periodic : {false, true})
+      for (index_t k : {1, 3, 4})
+        for (index_t s : {1, 2, 3})
+          for (index_t lo : {-2, 0, 2, 5})
+            for (index_t in : {1, 3, Rank < 5 ? 6 : 2}) {
+              Geometry<Rank> g;
+              g.batch = 2;
+              g.in_features = g.group_in = 3;
+              const index_t out = in * s + k - 2 > 0 ? in * s + k - 2 : 1;
+              PhaseSplit<Rank> split;
+              for (std::size_t d = 0; d < S; ++d) {
+                // The dimensions differ: dilation 2 on the first, the
+                // input one longer on the last.
+                const index_t extent = d + 1 == S && S > 1 ? in + 1 : in;
+                split.axes[d] = count_phases(owned_phases(k, s, d == 0 ? 2 : 1, lo, lowering), extent,
+                                             d + 1 == S && S > 1 ? out + s : out, periodic);
+              }
+              combine_phases(g, split);
+              // Channel-contiguous strides, positions apart by more than the
+              // channels (a padded view), and the batch stride last.
+              std::array<index_t, Rank> stride{};
+              stride[1] = 1;
+              index_t step = 5;
+              for (std::size_t d = S; d-- > 0;) {
+                stride[2 + d] = step;
+                step *= split.axes[d].in + 1;
+              }
+              stride[0] = step;
+              index_t max_taps = 1;
+              for (const auto& ph : split.phases) max_taps = std::max(max_taps, ph.taps);
+              for (const auto& ph : split.phases) {
+                const index_t total = ph.rows;
+                GatherScratch<S> gs(split.axes, total, max_taps);
+                for (index_t row0 : {index_t{0}, index_t{1}, total / 3, total - 1})
+                  for (index_t rows : {index_t{1}, index_t{2}, index_t{7}, total}) {
+                    if (row0 < 0 || row0 + rows > total) continue;
+                    SCOPED_TRACE(::testing::Message()
+                                 << "rank " << Rank << " lowering " << static_cast<int>(lowering) << " periodic "
+                                 << periodic << " k " << k << " s " << s << " lo " << lo << " in " << in << " rows ["
+                                 << row0 << ", " << row0 + rows << ")");
+                    tile_tap_offsets(split, ph, row0, rows, stride, gs);
+                    for (index_t tap = 0; tap < ph.taps; ++tap)
+                      for (index_t r = 0; r < rows; ++r) {
+                        ASSERT_EQ(gs.tile_tap_offset[static_cast<std::size_t>(tap * rows + r)],
+                                  expected_offset(split, ph, row0 + r, tap, stride))
+                            << "tap " << tap << " row " << row0 + r;
+                      }
+                  }
+              }
+            }
+}
+
+TEST(IndirectPack, TapOffsetsMatchPositions1D) { tap_offsets_match_positions<3>(); }
+TEST(IndirectPack, TapOffsetsMatchPositions2D) { tap_offsets_match_positions<4>(); }
+TEST(IndirectPack, TapOffsetsMatchPositions3D) { tap_offsets_match_positions<5>(); }
 
 }  // namespace

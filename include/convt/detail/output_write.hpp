@@ -76,12 +76,18 @@ bool tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phas
       }
       const index_t t0 = cur.t[L];
       const index_t t_end = std::min(counts[L], t0 + (rows - r));
-      index_t off = base + first[L] + step[L] * t0;
-      for (index_t t = t0; t < t_end; ++t, ++r, off += step[L]) {
-        const bool inside = outer_inside && t >= shift[L] && t - shift[L] < own[L];
-        row_offset[r] = inside ? off : kSkipRow;
-        skipped = skipped || !inside;
+      // The phase's own rows of the run: [lo, hi).
+      index_t lo = t0, hi = t0;
+      if (outer_inside) {
+        lo = std::clamp(shift[L], t0, t_end);
+        hi = std::clamp(shift[L] + own[L], lo, t_end);
       }
+      skipped = skipped || lo != t0 || hi != t_end;
+      const index_t at = base + first[L];
+      index_t t = t0;
+      for (; t < lo; ++t, ++r) row_offset[r] = kSkipRow;
+      for (; t < hi; ++t, ++r) row_offset[r] = at + step[L] * t;
+      for (; t < t_end; ++t, ++r) row_offset[r] = kSkipRow;
       cur.t[L] = t_end - 1;
       cur.next();
     }
