@@ -16,6 +16,9 @@
 
 #include "convt/detail/bf16_round.hpp"
 #include "convt/detail/epilogue.hpp"
+#include "convt/detail/output_packets.hpp"
+#include "convt/detail/output_rows.hpp"
+#include "convt/detail/output_write_finished.hpp"
 #include "convt/detail/phases.hpp"
 #include "convt/detail/stream_store.hpp"
 #include "convt/tensor.hpp"
@@ -28,190 +31,7 @@
 #pragma GCC diagnostic ignored "-Wignored-attributes"
 #endif
 
-// Inlines every call in a function's body (GCC, clang); elsewhere the
-// function is compiled as usual.
-#if defined(__GNUC__) || defined(__clang__)
-#define CONVT_FLATTEN __attribute__((flatten))
-#else
-#define CONVT_FLATTEN
-#endif
-
 namespace convt::detail {
-
-/// Marks a grid row that is not one of the writing phase's rows.
-inline constexpr index_t kSkipRow = std::numeric_limits<index_t>::min();
-
-/// Output offset of each row [row_begin, row_begin + rows) of `phase`
-/// (canonical output strides `out_stride`) into `row_offset`. The rows are
-/// those of a phase group's grid when `grid` is given (phase_groups.hpp):
-/// rows outside the phase's own window get kSkipRow. Returns whether any did.
-template <std::size_t Rank>
-bool tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, const GridPlacement<Rank - 2>* grid,
-                      index_t row_begin, index_t rows, const std::array<index_t, Rank>& out_stride,
-                      index_t* row_offset) {
-  constexpr std::size_t S = Rank - 2;
-  std::array<index_t, S> first{};
-  std::array<index_t, S> step{};
-  const std::array<index_t, S> shift = grid ? grid->shift : std::array<index_t, S>{};
-  for (std::size_t d = 0; d < S; ++d) {
-    step[d] = split.axes[d].step * out_stride[2 + d];
-    first[d] = split.axes[d].phases[phase.axis_phase[d]].first * out_stride[2 + d] - shift[d] * step[d];
-  }
-  const auto own = phase_counts(split.axes, phase.axis_phase);
-  const std::array<index_t, S> counts = grid ? grid->counts : own;
-  RowCursor<S> cur(counts, row_begin);
-  bool skipped = false;
-  if constexpr (S == 0) {
-    for (index_t r = 0; r < rows; ++r) row_offset[r] = (cur.n + r) * out_stride[0];
-  } else {
-    // A run of rows along the innermost dimension at a time: the outer
-    // dimensions' offset and window test once per run, then a step per row.
-    constexpr std::size_t L = S - 1;
-    for (index_t r = 0; r < rows;) {
-      index_t base = cur.n * out_stride[0];
-      bool outer_inside = true;
-      for (std::size_t d = 0; d < L; ++d) {
-        base += first[d] + step[d] * cur.t[d];
-        outer_inside = outer_inside && cur.t[d] >= shift[d] && cur.t[d] - shift[d] < own[d];
-      }
-      const index_t t0 = cur.t[L];
-      const index_t t_end = std::min(counts[L], t0 + (rows - r));
-      // The phase's own rows of the run: [lo, hi).
-      index_t lo = t0, hi = t0;
-      if (outer_inside) {
-        lo = std::clamp(shift[L], t0, t_end);
-        hi = std::clamp(shift[L] + own[L], lo, t_end);
-      }
-      skipped = skipped || lo != t0 || hi != t_end;
-      const index_t at = base + first[L];
-      index_t t = t0;
-      for (; t < lo; ++t, ++r) row_offset[r] = kSkipRow;
-      for (; t < hi; ++t, ++r) row_offset[r] = at + step[L] * t;
-      for (; t < t_end; ++t, ++r) row_offset[r] = kSkipRow;
-      cur.t[L] = t_end - 1;
-      cur.next();
-    }
-  }
-  return skipped;
-}
-
-/// The packet step of a plain write: none.
-struct KeepPackets {
-  /// The step for features [o, o + packet size).
-  KeepPackets at(index_t) const noexcept { return {}; }
-  /// The step for features [o, o + n), n < packet size (the other lanes
-  /// are dropped).
-  KeepPackets tail(index_t, index_t) const noexcept { return {}; }
-  /// The packet unchanged.
-  template <class Packet>
-  const Packet& operator()(const Packet& p) const noexcept {
-    return p;
-  }
-};
-
-/// The packet step of a write through an epilogue of bias and a piecewise
-/// activation (not packet_activation(), no accumulation): piecewise_step()
-/// for the features' biases, the same bits as finish() lane by lane.
-template <class Acc, class Out>
-struct EpilogueSteps {
-  const OutputEpilogue<Acc, Out>* ep;
-  index_t feature0;  // the output feature of the tile's first column
-  using Packet = typename Eigen::internal::packet_traits<Acc>::type;
-  static constexpr index_t kLanes = Eigen::internal::unpacket_traits<Packet>::size;
-  /// The step for features [o, o + packet size) of the tile.
-  auto at(index_t o) const {
-    return ep->template piecewise_step<Packet>(ep->has_bias() ? ep->bias() + feature0 + o : nullptr);
-  }
-  /// The step for features [o, o + n), n < packet size: the biases read
-  /// through a padded copy, not past the bias's end.
-  auto tail(index_t o, index_t n) const {
-    if (!ep->has_bias()) return ep->template piecewise_step<Packet>(nullptr);
-    Acc padded[kLanes] = {};
-    std::copy_n(ep->bias() + feature0 + o, std::min(n, kLanes), padded);
-    return ep->template piecewise_step<Packet>(padded);
-  }
-};
-
-/// The int32 packet of as many lanes as float packet `Packet`, where Eigen
-/// converts between them with one truncating instruction (pcast: SSE, AVX,
-/// AVX-512, NEON).
-template <class Packet>
-struct Int32PacketOf {
-  static constexpr bool kAvailable = false;
-};
-#if defined(EIGEN_VECTORIZE_SSE2) || defined(EIGEN_VECTORIZE_NEON)
-template <>
-struct Int32PacketOf<Eigen::internal::Packet4f> {
-  static constexpr bool kAvailable = true;
-  using type = Eigen::internal::Packet4i;
-};
-#endif
-#if defined(EIGEN_VECTORIZE_AVX)
-template <>
-struct Int32PacketOf<Eigen::internal::Packet8f> {
-  static constexpr bool kAvailable = true;
-  using type = Eigen::internal::Packet8i;
-};
-#endif
-#if defined(EIGEN_VECTORIZE_AVX512)
-template <>
-struct Int32PacketOf<Eigen::internal::Packet16f> {
-  static constexpr bool kAvailable = true;
-  using type = Eigen::internal::Packet16i;
-};
-#endif
-
-/// Whether a plain write of Acc results to Out (no epilogue step) converts
-/// whole packets: float sums of integers written as int32. Such sums are
-/// exact integers of at most 2^24 (choose_accumulator), so the truncating
-/// packet conversion gives what convert() gives element by element.
-template <class Acc, class Out, class Packets>
-constexpr bool int32_packets() {
-  constexpr bool types = std::is_same_v<Acc, float> && std::is_same_v<Out, std::int32_t>;
-  return types && std::is_same_v<Packets, KeepPackets> &&
-         Int32PacketOf<typename Eigen::internal::packet_traits<float>::type>::kAvailable;
-}
-
-/// Calls store(j, packet) for j in [0, packet size), packet j holding
-/// features [o, o + packet size) of row r + j of a column-major result
-/// [rows x features]: a packet square transposed in registers. Flattened so
-/// that Eigen's transpose is inlined, and `store` with it: GCC 12 calls the
-/// transpose out of line from write_rows' large body, its block of packets
-/// going through memory on both sides of the call (on the vocoders' last
-/// layers the write took 0.29x of the GEMM kernel's time that way, 0.21x
-/// inlined).
-template <class Packet, class Acc, class Store>
-CONVT_FLATTEN void store_transposed(const Acc* res, index_t rows, index_t r, index_t o, const Store& store) {
-  constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
-  Eigen::internal::PacketBlock<Packet, P> block;
-  for (index_t i = 0; i < P; ++i) block.packet[i] = Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r);
-  Eigen::internal::ptranspose(block);
-  for (index_t j = 0; j < P; ++j) store(j, block.packet[j]);
-}
-
-/// Features [o, o + n) (n < packet size) of rows [r, r + packet size) of a
-/// column-major result [rows x features], the missing columns zero:
-/// packet j holds row r + j (a packet square transposed in registers).
-template <class Packet, class Acc>
-CONVT_FLATTEN Eigen::internal::PacketBlock<Packet, Eigen::internal::unpacket_traits<Packet>::size> padded_square(
-    const Acc* res, index_t rows, index_t r, index_t o, index_t n) {
-  constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
-  Eigen::internal::PacketBlock<Packet, P> block;
-  for (index_t i = 0; i < P; ++i) {
-    block.packet[i] =
-        i < n ? Eigen::internal::ploadu<Packet>(res + (o + i) * rows + r) : Eigen::internal::pset1<Packet>(Acc(0));
-  }
-  Eigen::internal::ptranspose(block);
-  return block;
-}
-
-/// Whether a plain write of Acc results to Out rounds whole packets to
-/// bfloat16 (bf16_round.hpp) instead of one value at a time, after the
-/// packet step (none, or bias and a piecewise activation: EpilogueSteps).
-template <class Acc, class Out>
-constexpr bool bf16_packets() {
-  return std::is_same_v<Acc, float> && std::is_same_v<Out, Eigen::bfloat16>;
-}
 
 /// Writes one value per (row, feature) of a tile: element (r, o) of the
 /// column-major result `res` [rows x features] goes to
@@ -382,93 +202,6 @@ void write_rows(const Acc* res, index_t rows, index_t features, Out* out, index_
   }
 }
 
-/// write_rows through the epilogue's finish_packet() (floating results,
-/// piecewise-linear activation): unit channel stride takes packet squares
-/// transposed in registers, everything else (ragged ends, channel-strided
-/// outputs) goes lane by lane through a padded packet.
-template <class Acc, class Out>
-void write_rows_finished(const Acc* res, index_t rows, index_t features, Out* out, index_t o_stride,
-                         const index_t* row_offset, bool sparse, const OutputEpilogue<Acc, Out>& ep, index_t feature0,
-                         bool read_out) {
-  using Packet = typename Eigen::internal::packet_traits<Acc>::type;
-  constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
-  const Acc* bias = ep.has_bias() ? ep.bias() + feature0 : nullptr;
-  alignas(64) Acc lane_value[P], lane_bias[P], lane_prev[P];
-  // n lanes (n <= P): value i is src[i * src_stride], destination dst[i],
-  // bias bias_of(i).
-  auto lanes = [&](Out* const* dst, const Acc* src, index_t src_stride, index_t n, auto bias_of) {
-    for (index_t i = 0; i < P; ++i) {
-      const bool live = i < n;
-      lane_value[i] = live ? src[i * src_stride] : Acc(0);
-      lane_bias[i] = live && bias ? bias_of(i) : Acc(0);
-      lane_prev[i] = live && read_out ? convert<Acc>(*dst[i]) : Acc(0);
-    }
-    const Packet r =
-        ep.finish_packet(Eigen::internal::pload<Packet>(lane_value), Eigen::internal::pload<Packet>(lane_bias),
-                         Eigen::internal::pload<Packet>(lane_prev));
-    Eigen::internal::pstore(lane_value, r);
-    for (index_t i = 0; i < n; ++i) *dst[i] = convert<Out>(lane_value[i]);
-  };
-  Out* dst[P];
-  if (o_stride != 1 && features > 1 && !sparse) {
-    // Channel-strided output: a feature at a time, P rows per packet.
-    for (index_t o = 0; o < features; ++o) {
-      for (index_t r = 0; r < rows; r += P) {
-        const index_t n = std::min(P, rows - r);
-        for (index_t i = 0; i < n; ++i) dst[i] = out + row_offset[r + i] + o * o_stride;
-        lanes(dst, res + o * rows + r, 1, n, [&](index_t) { return bias[o]; });
-      }
-    }
-    return;
-  }
-  index_t r = 0;
-  if (o_stride == 1) {
-    for (; r + P <= rows; r += P) {
-      Out* row[P];  // null: a row that is not the phase's (sparse tiles)
-      for (index_t j = 0; j < P; ++j) row[j] = row_offset[r + j] == kSkipRow ? nullptr : out + row_offset[r + j];
-      index_t o = 0;
-      for (; o + P <= features; o += P) {
-        const Packet b = bias ? Eigen::internal::ploadu<Packet>(bias + o) : Eigen::internal::pset1<Packet>(Acc(0));
-        store_transposed<Packet>(res, rows, r, o, [&](index_t j, const Packet& v) {
-          if (!row[j]) return;
-          if constexpr (std::is_same_v<Acc, Out>) {
-            const Packet prev =
-                read_out ? Eigen::internal::ploadu<Packet>(row[j] + o) : Eigen::internal::pset1<Packet>(Acc(0));
-            Eigen::internal::pstoreu(row[j] + o, ep.finish_packet(v, b, prev));
-          } else {
-            Eigen::internal::pstoreu(lane_value, v);
-            for (index_t i = 0; i < P; ++i) dst[i] = row[j] + o + i;
-            lanes(dst, lane_value, 1, P, [&](index_t i) { return bias[o + i]; });
-          }
-        });
-      }
-      if (o < features) {
-        // Ragged features: their columns padded with zero packets, transposed
-        // like the full squares; each row stores its first n lanes.
-        const index_t n = features - o;
-        const auto block = padded_square<Packet>(res, rows, r, o, n);
-        for (index_t i = 0; i < P; ++i) lane_bias[i] = bias && i < n ? bias[o + i] : Acc(0);
-        const Packet b = Eigen::internal::pload<Packet>(lane_bias);
-        for (index_t j = 0; j < P; ++j) {
-          if (!row[j]) continue;
-          for (index_t i = 0; i < P; ++i) lane_prev[i] = read_out && i < n ? convert<Acc>(row[j][o + i]) : Acc(0);
-          Eigen::internal::pstore(lane_value,
-                                  ep.finish_packet(block.packet[j], b, Eigen::internal::pload<Packet>(lane_prev)));
-          for (index_t i = 0; i < n; ++i) row[j][o + i] = convert<Out>(lane_value[i]);
-        }
-      }
-    }
-  }
-  for (; r < rows; ++r) {  // ragged rows, rows of a sparse tile, single-feature outputs
-    if (row_offset[r] == kSkipRow) continue;
-    for (index_t o = 0; o < features; o += P) {
-      const index_t n = std::min(P, features - o);
-      for (index_t i = 0; i < n; ++i) dst[i] = out + row_offset[r] + (o + i) * o_stride;
-      lanes(dst, res + o * rows + r, rows, n, [&](index_t i) { return bias[o + i]; });
-    }
-  }
-}
-
 /// Writes a tile's GEMM result to its output positions, converted to the
 /// result type. `res` is column-major [rows x features] (leading dimension
 /// `rows`); `out_stride` holds the canonical [N, C, spatial...] strides of
@@ -528,8 +261,6 @@ void write_tile(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phase, con
 }
 
 }  // namespace convt::detail
-
-#undef CONVT_FLATTEN
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
