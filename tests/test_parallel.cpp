@@ -481,8 +481,8 @@ namespace {
 // Phase groups of fewer rows than gebp's register block multiply with the
 // kernel as gebp's lhs (tiling.hpp's kernel_as_lhs): k4 s2 p1 with 80
 // output features (no translated groups) on inputs whose phases have 1-5,
-// 12, 47, 48 and 49 rows (float's block is 48 rows of 16-row packets;
-// double's 24 of 8; 4 and 12 with SSE's 4-float packets), one tap
+// 12, 16, 32, 47, 48 and 49 rows (float's block is 48 rows of 16-row
+// packets; double's 24 of 8; 4 and 12 with SSE's 4-float packets), one tap
 // band (1 x 1), channels that would be packed in place (16) and gathered
 // (5), channel-major inputs, the input read in place (k = s), two feature
 // groups, 1-3 threads and a workspace of one byte.
@@ -491,7 +491,7 @@ TEST(Parallel, KernelAsLhsGroupsMatchReference) {
     std::int64_t n, h, w;
   };
   for (const In& in : {In{1, 1, 1}, In{1, 1, 2}, In{1, 1, 3}, In{1, 2, 2}, In{1, 1, 5}, In{2, 2, 3}, In{1, 1, 47},
-                       In{1, 6, 8}, In{1, 7, 7}})
+                       In{1, 4, 4}, In{1, 4, 8}, In{1, 6, 8}, In{1, 7, 7}})
     for (std::int64_t c : {16, 5})
       for (bool channels_last : {true, false})
         for (int threads : {1, 3}) {
@@ -508,7 +508,7 @@ TEST(Parallel, KernelAsLhsGroupsMatchReference) {
           opt.num_threads = threads;
           opt.workspace_bytes = threads == 1 ? std::size_t{1} : std::size_t{1} << 24;
           check<4, float>(p, opt, static_cast<std::uint32_t>(in.h * 10 + in.w));
-          if (in.h * in.w >= 20) check<4, double>(p, opt, static_cast<std::uint32_t>(in.h * 10 + in.w));
+          if (in.h * in.w >= 16) check<4, double>(p, opt, static_cast<std::uint32_t>(in.h * 10 + in.w));
           // k = s without padding: one tap, the input read in place.
           p.rhs_shape = {2, 2, c, 80};
           p.pads = {{1, 1}, {1, 1}};
@@ -520,8 +520,8 @@ TEST(Parallel, KernelAsLhsGroupsMatchReference) {
           p.groups = 2;
           check<4, float>(p, opt, 4);
         }
-  // double's register block: 23 and 24 rows.
-  for (std::int64_t w : {23, 24}) {
+  // double's whole packets and register block: 8, 16, 23 and 24 rows.
+  for (std::int64_t w : {8, 16, 23, 24}) {
     ref::Problem p;
     p.lhs_shape = {1, 1, w, 6};
     p.lhs_spec = p.out_spec = "NHWC";
@@ -537,7 +537,8 @@ TEST(Parallel, KernelAsLhsGroupsMatchReference) {
 // Results of such groups are bitwise the same for every thread count and
 // workspace cap.
 TEST(Parallel, KernelAsLhsGroupsBitwiseStable) {
-  for (std::array<convt::index_t, 4> shape : {std::array<convt::index_t, 4>{1, 2, 2, 32}, {1, 5, 7, 16}, {3, 3, 3, 8}})
+  for (std::array<convt::index_t, 4> shape :
+       {std::array<convt::index_t, 4>{1, 2, 2, 32}, {1, 4, 4, 16}, {1, 5, 7, 16}, {3, 3, 3, 8}})
     bitwise_stable_random(shape, {4, 4, shape[3], 80}, convt::Padding::explicit_pads({{2, 2}, {2, 2}}), 13,
                           {std::size_t{1}, std::size_t{9000}, std::size_t{1} << 24});
 }

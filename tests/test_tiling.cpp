@@ -151,21 +151,23 @@ TEST(Tiling, WorkUnitsCoverEverythingOnce) {
 namespace {
 
 // Groups of fewer rows than gebp's register block multiply with the kernel
-// as gebp's lhs — not 2 or 3 rows, nor whole packets, nor any group that
-// tiles could split.
+// as gebp's lhs — whole packets too, but not 2 or 3 rows, nor any group
+// that tiles could split.
 TEST(Tiling, KernelAsLhsForGroupsOfFewRows) {
   using convt::detail::kernel_as_lhs;
-  for (convt::index_t packet : {8, 16}) {
+  for (convt::index_t packet : {4, 8, 16}) {
     const convt::index_t block = 3 * packet;
-    EXPECT_FALSE(kernel_as_lhs(0, block, packet));
-    EXPECT_TRUE(kernel_as_lhs(1, block, packet));
-    EXPECT_FALSE(kernel_as_lhs(2, block, packet));
-    EXPECT_FALSE(kernel_as_lhs(3, block, packet));
-    for (convt::index_t rows = 4; rows < block; ++rows)
-      EXPECT_EQ(kernel_as_lhs(rows, block, packet), rows % packet != 0) << rows;
-    EXPECT_FALSE(kernel_as_lhs(block, block, packet));
-    EXPECT_FALSE(kernel_as_lhs(block + 1, block, packet));
-    EXPECT_FALSE(kernel_as_lhs(100 * block + 5, block, packet));
+    EXPECT_FALSE(kernel_as_lhs(0, block));
+    EXPECT_TRUE(kernel_as_lhs(1, block));
+    EXPECT_FALSE(kernel_as_lhs(2, block));
+    EXPECT_FALSE(kernel_as_lhs(3, block));
+    for (convt::index_t rows = 4; rows < block; ++rows) EXPECT_TRUE(kernel_as_lhs(rows, block)) << rows;
+    EXPECT_TRUE(kernel_as_lhs(packet, block));
+    EXPECT_TRUE(kernel_as_lhs(2 * packet, block));
+    EXPECT_FALSE(kernel_as_lhs(block, block));
+    EXPECT_FALSE(kernel_as_lhs(block + 1, block));
+    EXPECT_FALSE(kernel_as_lhs(block + packet, block));
+    EXPECT_FALSE(kernel_as_lhs(100 * block + 5, block));
   }
   // Such a group is always one tile: tiles are whole register blocks, even
   // with a one-byte workspace cap.

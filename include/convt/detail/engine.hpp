@@ -74,7 +74,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
     kernel_lhs_.assign(groups_.size(), nullptr);
     if constexpr (kKernelLhsTypes) {
       for (std::size_t i = 0; i < groups_.size(); ++i) {
-        if (kernel_as_lhs(groups_[i].grid.rows, GemmTraits<Acc>::row_block, GemmTraits<Acc>::Traits::LhsProgress)) {
+        if (kernel_as_lhs(groups_[i].grid.rows, GemmTraits<Acc>::row_block)) {
           kernel_lhs_[i] = &kernel_->lhs_matrices(groups_[i].kernel_group);
           result_block_ = true;
         }

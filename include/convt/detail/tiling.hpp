@@ -144,22 +144,26 @@ inline Tiling choose_tiling(const TilingProblem& p) {
 /// instead of its own rows. gebp computes register blocks of row_block
 /// (mr: 3 vector packets of `packet` rows) by 4 columns and falls back to
 /// 2- and 1-packet blocks, half and quarter packets and single rows for the
-/// rest; a group of fewer rows than mr that are not whole packets leaves
-/// its register blocks part empty and loads each kernel value for a few
-/// multiply-adds. With the kernel's columns as gebp's rows the register
-/// block is full and the group's rows are its 4-column panels. Measured
-/// (Eigen's float kernel, AVX-512 Xeon, one thread; depth 1024-4096, 256-512
-/// columns): 4 rows 1.7-4.0x, 8: 2.0x, 12: 1.7-2.4x, 20-28: 1.4-1.8x,
-/// 40-44: 1.4x, 1 row 1.0-1.25x; whole packets 16, 32 and 48 rows
-/// 0.84-1.06x, and 2 or 3 rows 0.80-0.86x (a panel of 4 mostly empty, where
-/// the row-major product's single-row path is better) — so not those.
+/// rest; a group of fewer rows than mr leaves its register blocks part
+/// empty and loads each kernel value for a few multiply-adds. With the
+/// kernel's columns as gebp's rows the register block is full and the
+/// group's rows are its 4-column panels. Measured (Eigen's float kernel,
+/// AVX-512 Xeon, one thread; depth 1024-4096, 256-512 columns): 4 rows
+/// 1.7-4.0x, 8: 2.0x, 12: 1.7-2.4x, 20-28: 1.4-1.8x, 40-44: 1.4x, 1 row
+/// 1.0-1.25x; whole packets 16 and 32 rows (with 48) 0.84-1.06x there, but
+/// on an AVX-512 EPYC (Zen 5), where gebp's one-packet path held 86% of the
+/// profile of 4 x 4 inputs' layers (16 rows per phase), 16 rows 1.13-1.15x
+/// (depth 2048, 256 columns) and 1.7-1.9x (depth 4096, 512 columns) at 1
+/// and 2 threads — so whole packets swap too. 2 or 3 rows stay: 0.80-0.86x
+/// (a panel of 4 mostly empty, where the row-major product's single-row
+/// path is better).
 /// Groups of more rows are split into tiles of full register blocks.
 /// Chosen per group from its row count alone, so a group's summation order
 /// is still a function of the shapes: groups of fewer than mr rows are one
 /// tile whatever the tiling, and results stay bitwise identical across
 /// thread counts and workspace caps.
-inline bool kernel_as_lhs(index_t rows, index_t row_block, index_t packet) {
-  return rows > 0 && rows < row_block && rows != 2 && rows != 3 && rows % packet != 0;
+inline bool kernel_as_lhs(index_t rows, index_t row_block) {
+  return rows > 0 && rows < row_block && rows != 2 && rows != 3;
 }
 
 /// The work units of a tiling, numbered phase group by phase group; only
