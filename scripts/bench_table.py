@@ -113,12 +113,14 @@ def main():
         found = {}
         for name in listed:
             kind, shape = name.split("/")[:2]
+            if not args.models and "." in shape:
+                continue  # a model's layer ("model.N_layer"): the --models table times those
             found.setdefault(shape.split(".")[0], set()).add(kind)
         return found
 
     if args.one_process:
         data = run(pattern(kinds_run), args.repetitions, True)
-        benchmarks = data["benchmarks"]
+        benchmarks = [b for b in data["benchmarks"] if args.models or "." not in b["name"].split("/")[1]]
     else:
         # Each shape (or model, with its layers) is timed by every library
         # back to back, in a fresh random order: a shared machine's speed
