@@ -142,7 +142,7 @@ inline Tiling choose_tiling(const TilingProblem& p) {
 /// Whether a phase group of `rows` GEMM rows (all of its rows, over the
 /// batch) multiplies with the kernel as gebp's lhs (gemm_tile_kernel_lhs)
 /// instead of its own rows. gebp computes register blocks of row_block
-/// (mr: 3 vector packets of `packet` rows) by 4 columns and falls back to
+/// (mr: 3 vector packets of rows) by 4 columns and falls back to
 /// 2- and 1-packet blocks, half and quarter packets and single rows for the
 /// rest; a group of fewer rows than mr leaves its register blocks part
 /// empty and loads each kernel value for a few multiply-adds. With the
