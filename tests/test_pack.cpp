@@ -1,11 +1,12 @@
-// The packing that reads the input in place (detail/indirect_lhs.hpp) must
-// write exactly what Eigen's own gemm_pack_lhs writes for the gathered tile:
-// the GEMM kernel consumes the block, so a difference in layout or values
-// is a wrong result. Checked bit for bit over panel edges (rows around
+// The packings that read the input in place (detail/indirect_lhs.hpp) must
+// write exactly what Eigen's own gemm_pack_lhs writes for the gathered tile
+// (and gemm_pack_rhs for its transpose): the GEMM kernel consumes the
+// block, so a difference in layout or values is a wrong result. Checked bit for bit over panel edges (rows around
 // multiples of the register block), depth-block starts inside a tap and
 // packets straddling taps, and absent (padding) taps. The offset table the
 // packing reads (tile_tap_offsets) is checked against the position formula
 // of docs/design.md for every row of tiles that start and end anywhere.
+#include <algorithm>
 #include <complex>
 #include <cstring>
 #include <random>
@@ -51,7 +52,8 @@ void packs_like_eigen() {
           offsets[static_cast<std::size_t>(t * most_rows + r)] =
               (r + 2 * t) % 5 == 4 ? kAbsentOffset : slot * (channels + 5) + (slot % 3);
         }
-      for (index_t rows : {index_t{0}, index_t{1}, P - 1, P, mr - 1, mr, mr + 1, mr + P, 2 * mr + 3, most_rows})
+      for (index_t rows :
+           {index_t{0}, index_t{1}, index_t{6}, P - 1, P, mr - 1, mr, mr + 1, mr + P, 2 * mr + 3, most_rows})
         for (index_t col0 : {index_t{0}, index_t{3}, P, channels - 1, channels + 1})
           for (index_t kc : {index_t{1}, P - 1, P, P + 1, 2 * P + 5, depth}) {
             if (rows > most_rows || col0 + kc > depth || kc <= 0) continue;
@@ -75,6 +77,15 @@ void packs_like_eigen() {
             pack_lhs_indirect(got.data(), mapped.getSubMapper(0, col0), kc, rows);
             // Including the elements past the block: nothing written beyond it.
             ASSERT_EQ(0, std::memcmp(want.data(), got.data(), sizeof(Acc) * want.size()));
+            // As gebp's rhs: Eigen's packing of the tile's transpose, which
+            // is column-major [depth x rows].
+            using ColMapper = Eigen::internal::const_blas_data_mapper<Acc, index_t, Eigen::ColMajor>;
+            std::fill(want.begin(), want.end(), Acc(-7));
+            std::fill(got.begin(), got.end(), Acc(-7));
+            PackRhsOf<Acc, Eigen::ColMajor>()(want.data(), ColMapper(tile.data(), depth).getSubMapper(col0, 0), kc,
+                                              rows);
+            pack_rhs_indirect(got.data(), mapped.getSubMapper(0, col0), kc, rows);
+            ASSERT_EQ(0, std::memcmp(want.data(), got.data(), sizeof(Acc) * want.size())) << "as rhs";
           }
     }
 }

@@ -10,6 +10,8 @@
 // tile would, so the GEMM and its summation order are unchanged.
 #pragma once
 
+#include <type_traits>
+
 #include <Eigen/Core>
 
 #include "convt/detail/gemm.hpp"
@@ -114,5 +116,60 @@ void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc
     PackLhs<Acc, IndirectLhsMapper<Acc>, Eigen::RowMajor>()(block_a + full * kc, a.getSubMapper(full, 0), kc, m - full);
   }
 }
+
+// Eigen's packet types carry vector attributes that GCC reports as ignored
+// when they are template arguments (Eigen silences the same in its headers).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+
+/// The same rows [0, m) x columns [0, kc) packed as gebp's rhs instead, for
+/// products with the kernel as gebp's lhs (gemm_tile_kernel_lhs): what
+/// Eigen's gemm_pack_rhs writes for the gathered tile's transpose [kc x m]
+/// (column-major: a tile row is a column), read from the channel runs. Four
+/// rows form a panel of [kc x 4] values, each depth row's 4 values after
+/// another; each group of 4 packets is loaded from the runs and transposed
+/// in registers; the last m % 4 rows follow one column at a time.
+/// tests/test_pack.cpp checks it against Eigen's packing bit for bit.
+template <class Acc>
+void pack_rhs_indirect(Acc* block, const IndirectLhsMapper<Acc>& a, index_t kc, index_t m) {
+  static_assert(GemmTraits<Acc>::Traits::nr == 4, "gebp's rhs panels are 4 columns wide");
+  using Packet = typename Eigen::internal::packet_traits<Acc>::type;
+  constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
+  // Eigen's 4-packet register transpose: real types with packets of 4k lanes.
+  constexpr bool kSquares = std::is_floating_point_v<Acc> && P % 4 == 0;
+  const index_t C = a.channels();
+  const index_t m4 = m / 4 * 4;
+  for (index_t j = 0; j < m4; j += 4) {
+    Acc* panel = block + j * kc;
+    index_t k = 0;
+    if constexpr (kSquares) {
+      for (; k + P <= kc; k += P) {
+        const index_t col = a.col0() + k;
+        const index_t tap = col / C;
+        const index_t c = col - tap * C;
+        Eigen::internal::PacketBlock<Packet, 4> square;
+        for (index_t p = 0; p < 4; ++p) {
+          square.packet[p] = c + P <= C ? Eigen::internal::ploadu<Packet>(a.run(j + p, tap) + c)
+                                        : a.template loadPacket<Packet>(j + p, k);
+        }
+        Eigen::internal::ptranspose(square);
+        for (index_t p = 0; p < 4; ++p) Eigen::internal::pstoreu(panel + 4 * k + p * P, square.packet[p]);
+      }
+    }
+    for (; k < kc; ++k) {
+      for (index_t p = 0; p < 4; ++p) panel[4 * k + p] = a(j + p, k);
+    }
+  }
+  for (index_t j = m4; j < m; ++j) {
+    Acc* column = block + j * kc;
+    for (index_t k = 0; k < kc; ++k) column[k] = a(j, k);
+  }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace convt::detail

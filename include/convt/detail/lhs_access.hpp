@@ -137,9 +137,13 @@ class LhsTile {
 
   /// Packs the same columns in gebp's rhs format, for products with the
   /// kernel as gebp's lhs (gemm_tile_kernel_lhs): the tile's transpose is
-  /// [depth x rows]. Every source but Indirect, which packs only lhs panels
-  /// (the engine gathers such groups instead).
+  /// [depth x rows].
   void pack_as_rhs(Acc* block, index_t k0, index_t kc) const {
+    if (source_ == LhsSource::Indirect) {
+      const IndirectLhsMapper<Acc> mapped(matrix_, offsets_, rows_, channels_, zeros_);
+      pack_rhs_indirect(block, mapped.getSubMapper(0, k0), kc, rows_);
+      return;
+    }
     // A row-major tile is a column-major transpose, and the other way round.
     if (source_ == LhsSource::InPlaceColumns || source_ == LhsSource::GatherColumns) {
       pack_rhs<Eigen::RowMajor>(block, k0, kc);
