@@ -178,6 +178,43 @@ void gemm_tile(index_t m, const PackedMatrix<Acc>& b, Acc* block_a, Sum* res, co
                        });
 }
 
+// Eigen's packet types carry vector attributes that GCC reports as ignored
+// when they are template arguments (Eigen silences the same in its headers).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+
+/// res (column-major [m x cols]) = part (row-major [m x cols]): packet
+/// squares transposed in registers where the type has them.
+template <class Acc>
+void transpose_result(const Acc* part, index_t m, index_t cols, Acc* res) {
+  index_t r0 = 0;
+  if constexpr (std::is_floating_point_v<Acc> && Eigen::internal::packet_traits<Acc>::Vectorizable) {
+    using Packet = typename Eigen::internal::packet_traits<Acc>::type;
+    constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
+    for (; r0 + P <= m; r0 += P) {
+      index_t j = 0;
+      for (; j + P <= cols; j += P) {
+        Eigen::internal::PacketBlock<Packet, P> square;
+        for (index_t i = 0; i < P; ++i) square.packet[i] = Eigen::internal::ploadu<Packet>(part + (r0 + i) * cols + j);
+        Eigen::internal::ptranspose(square);
+        for (index_t i = 0; i < P; ++i) Eigen::internal::pstoreu(res + (j + i) * m + r0, square.packet[i]);
+      }
+      for (; j < cols; ++j) {
+        for (index_t i = 0; i < P; ++i) res[j * m + r0 + i] = part[(r0 + i) * cols + j];
+      }
+    }
+  }
+  for (index_t r = r0; r < m; ++r) {
+    for (index_t j = 0; j < cols; ++j) res[j * m + r] = part[r * cols + j];
+  }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 /// gemm_tile's product with the roles in gebp swapped: B, packed as gebp's
 /// lhs by repack_as_lhs (the same depth blocks), runs along gebp's register
 /// block of rows and A's m rows are its rhs panels. For a few rows this
@@ -192,8 +229,11 @@ void gemm_tile_kernel_lhs(index_t m, const PackedMatrix<Acc>& b_lhs, Acc* block_
   using G = GemmTraits<Acc>;
   constexpr bool blocks_summed = !std::is_same_v<Acc, Sum>;
   const index_t cols = b_lhs.cols;
-  std::fill_n(res, m * cols, Sum(0));
-  if (m == 0 || cols == 0) return;
+  if (m == 0 || cols == 0) {
+    std::fill_n(res, m * cols, Sum(0));
+    return;
+  }
+  if constexpr (blocks_summed) std::fill_n(res, m * cols, Sum(0));
   std::fill_n(part, m * cols, Acc(0));
   typename G::Kernel gebp;
   typename G::ResMapper c(part, cols);
@@ -209,7 +249,7 @@ void gemm_tile_kernel_lhs(index_t m, const PackedMatrix<Acc>& b_lhs, Acc* block_
                          gebp(c, block, block_a, cols, kc, m, Acc(1), block_depth, kc, offset, 0);
                          if constexpr (blocks_summed) add_transposed();
                        });
-  if constexpr (!blocks_summed) add_transposed();
+  if constexpr (!blocks_summed) transpose_result(part, m, cols, res);
 }
 
 /// The values of one depth block packed by gemm_pack_rhs (row-major
