@@ -543,4 +543,49 @@ TEST(Parallel, KernelAsLhsGroupsBitwiseStable) {
                           {std::size_t{1}, std::size_t{9000}, std::size_t{1} << 24});
 }
 
+// Few rows of deep, wide products multiply with the kernel as gebp's lhs
+// too (kernel_as_lhs): k4 s2 p1, 256 input channels (depth 1024, channel
+// runs packed straight from the input) or 260 (depth 1040, gathered), 32
+// output features, so three phases form a 96-column group of 63, 64 or 72
+// rows (batch 2) that swaps and the fourth a 32-column one that does not;
+// channels last and channel-major, 1-3 threads, and a workspace of one
+// byte (tiles of one register block: the group's rows in two tiles, the
+// last panel of 4 rows ragged).
+TEST(Parallel, DeepKernelAsLhsGroupsMatchReference) {
+  struct Case {
+    std::int64_t n, h, w, c;
+    bool channels_last;
+    int threads;
+    std::size_t workspace;
+  };
+  for (const Case& k : {Case{1, 7, 7, 256, true, 1, 1}, Case{1, 7, 7, 256, true, 3, std::size_t{1} << 24},
+                        Case{2, 5, 5, 260, true, 2, 1}, Case{1, 6, 8, 256, true, 1, 1},
+                        Case{1, 7, 7, 256, false, 3, std::size_t{1} << 24}}) {
+    ref::Problem p;
+    p.lhs_shape = k.channels_last ? ref::Shape{k.n, k.h, k.w, k.c} : ref::Shape{k.n, k.c, k.h, k.w};
+    p.lhs_spec = k.channels_last ? "NHWC" : "NCHW";
+    p.out_spec = p.lhs_spec;
+    p.rhs_shape = {4, 4, k.c, 32};
+    p.rhs_spec = "HWIO";
+    p.strides = {2, 2};
+    p.padding = "EXPLICIT";
+    p.pads = {{2, 2}, {2, 2}};
+    convt::ConvTransposeOptions<2> opt;
+    opt.num_threads = k.threads;
+    opt.workspace_bytes = k.workspace;
+    check<4, float>(p, opt, static_cast<std::uint32_t>(k.h * 10 + k.w + k.c));
+  }
+}
+
+// Their results are bitwise the same for every thread count and workspace
+// cap, with a group's rows in one tile or in several (64 and 63 rows of 96
+// columns; 72 rows of a 96-column group beside a 32-column one).
+TEST(Parallel, DeepKernelAsLhsGroupsBitwiseStable) {
+  for (std::array<convt::index_t, 4> shape :
+       {std::array<convt::index_t, 4>{1, 8, 8, 256}, {1, 7, 9, 256}, {2, 5, 5, 260}})
+    bitwise_stable_random(shape, {4, 4, shape[3], shape[3] == 260 ? 32 : 96},
+                          convt::Padding::explicit_pads({{2, 2}, {2, 2}}), 17,
+                          {std::size_t{1}, std::size_t{300000}, std::size_t{1} << 24});
+}
+
 }  // namespace

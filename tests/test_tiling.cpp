@@ -151,23 +151,45 @@ TEST(Tiling, WorkUnitsCoverEverythingOnce) {
 namespace {
 
 // Groups of fewer rows than gebp's register block multiply with the kernel
-// as gebp's lhs — whole packets too, but not 2 or 3 rows, nor any group
-// that tiles could split.
+// as gebp's lhs — whole packets too, but not 2 or 3 rows — whatever their
+// depth and width; taller groups only when they are few rows (at most
+// kKernelLhsRows) of a deep (kKernelLhsDepth) and wide (kKernelLhsColumns)
+// product.
 TEST(Tiling, KernelAsLhsForGroupsOfFewRows) {
   using convt::detail::kernel_as_lhs;
+  using convt::detail::kKernelLhsColumns;
+  using convt::detail::kKernelLhsDepth;
+  using convt::detail::kKernelLhsRows;
   for (convt::index_t packet : {4, 8, 16}) {
     const convt::index_t block = 3 * packet;
-    EXPECT_FALSE(kernel_as_lhs(0, block));
-    EXPECT_TRUE(kernel_as_lhs(1, block));
-    EXPECT_FALSE(kernel_as_lhs(2, block));
-    EXPECT_FALSE(kernel_as_lhs(3, block));
-    for (convt::index_t rows = 4; rows < block; ++rows) EXPECT_TRUE(kernel_as_lhs(rows, block)) << rows;
-    EXPECT_TRUE(kernel_as_lhs(packet, block));
-    EXPECT_TRUE(kernel_as_lhs(2 * packet, block));
-    EXPECT_FALSE(kernel_as_lhs(block, block));
-    EXPECT_FALSE(kernel_as_lhs(block + 1, block));
-    EXPECT_FALSE(kernel_as_lhs(block + packet, block));
-    EXPECT_FALSE(kernel_as_lhs(100 * block + 5, block));
+    for (convt::index_t depth : {convt::index_t{1}, kKernelLhsDepth})
+      for (convt::index_t columns : {convt::index_t{1}, kKernelLhsColumns}) {
+        SCOPED_TRACE(::testing::Message() << "packet " << packet << " depth " << depth << " columns " << columns);
+        EXPECT_FALSE(kernel_as_lhs(0, depth, columns, block));
+        EXPECT_TRUE(kernel_as_lhs(1, depth, columns, block));
+        EXPECT_FALSE(kernel_as_lhs(2, depth, columns, block));
+        EXPECT_FALSE(kernel_as_lhs(3, depth, columns, block));
+        for (convt::index_t rows = 4; rows < block; ++rows) {
+          EXPECT_TRUE(kernel_as_lhs(rows, depth, columns, block)) << rows;
+        }
+        EXPECT_TRUE(kernel_as_lhs(packet, depth, columns, block));
+        EXPECT_TRUE(kernel_as_lhs(2 * packet, depth, columns, block));
+      }
+    // Taller groups: shallow or narrow products keep their rows as gebp's
+    // lhs (depth one short, width one short), deep and wide ones swap up to
+    // kKernelLhsRows rows.
+    for (convt::index_t rows : {block, block + 1, block + packet, kKernelLhsRows}) {
+      EXPECT_FALSE(kernel_as_lhs(rows, kKernelLhsDepth - 1, kKernelLhsColumns, block)) << rows;
+      EXPECT_FALSE(kernel_as_lhs(rows, kKernelLhsDepth, kKernelLhsColumns - 1, block)) << rows;
+      EXPECT_TRUE(kernel_as_lhs(rows, kKernelLhsDepth, kKernelLhsColumns, block)) << rows;
+      EXPECT_TRUE(kernel_as_lhs(rows, 4 * kKernelLhsDepth, 8 * kKernelLhsColumns, block)) << rows;
+    }
+    EXPECT_FALSE(kernel_as_lhs(kKernelLhsRows + 1, kKernelLhsDepth, kKernelLhsColumns, block));
+    // A register block that is not whole 4-row panels (double's 6 rows of
+    // 2-lane packets): tiles could split a panel, so tall groups stay.
+    EXPECT_TRUE(kernel_as_lhs(5, kKernelLhsDepth, kKernelLhsColumns, 6));
+    EXPECT_FALSE(kernel_as_lhs(64, kKernelLhsDepth, kKernelLhsColumns, 6));
+    EXPECT_FALSE(kernel_as_lhs(100 * block + 5, 4 * kKernelLhsDepth, 8 * kKernelLhsColumns, block));
   }
   // Such a group is always one tile: tiles are whole register blocks, even
   // with a one-byte workspace cap.

@@ -51,8 +51,9 @@ class Engine final : public PlanBody<In, Out, Rank> {
   static constexpr std::size_t S = Rank - 2;
   using Kernel = KernelData<Acc, Out, Rank, Sum>;
   static constexpr bool kBlocksSummed = !std::is_same_v<Acc, Sum>;
-  // Groups of few rows multiply with the kernel as gebp's lhs
-  // (kernel_as_lhs); measured and tested for the real floating GEMMs.
+  // Groups of few rows, and few rows of deep and wide products, multiply
+  // with the kernel as gebp's lhs (kernel_as_lhs); measured and tested for
+  // the real floating GEMMs.
   static constexpr bool kKernelLhsTypes = std::is_floating_point_v<Acc>;
   // Results (Sum) follow Acc arrays of whole register blocks of rows in the
   // scratch buffer: an even count of Acc elements keeps them Sum-aligned.
@@ -74,8 +75,11 @@ class Engine final : public PlanBody<In, Out, Rank> {
     kernel_lhs_.assign(groups_.size(), nullptr);
     if constexpr (kKernelLhsTypes) {
       for (std::size_t i = 0; i < groups_.size(); ++i) {
-        if (kernel_as_lhs(groups_[i].grid.rows, GemmTraits<Acc>::row_block)) {
-          kernel_lhs_[i] = &kernel_->lhs_matrices(groups_[i].kernel_group);
+        const PlanGroup<S>& grp = groups_[i];
+        const auto& matrices = kernel_->matrices.matrices[grp.kernel_group];
+        const index_t columns = matrices.empty() ? 0 : matrices.front().cols;
+        if (kernel_as_lhs(grp.grid.rows, grp.grid.depth, columns, GemmTraits<Acc>::row_block)) {
+          kernel_lhs_[i] = &kernel_->lhs_matrices(grp.kernel_group);
           result_block_ = true;
         }
       }
@@ -129,10 +133,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
       return std::make_unique<Scratch>(split_.axes, workers(), tiling_, kernel_->matrices.max_taps, groups_.size());
     });
     for (std::size_t i = 0; i < groups_.size(); ++i) {
-      // Indirect packing writes only lhs panels: groups multiplied with
-      // the kernel as gebp's lhs gather their few rows instead.
       scratch->access[i] = resolve_lhs_access(split_, groups_[i].grid, g, lhs_stride, lhs.size() == 0,
-                                              std::is_same_v<In, Acc>, !kernel_->zeros.empty() && !kernel_lhs_[i]);
+                                              std::is_same_v<In, Acc>, !kernel_->zeros.empty());
     }
     parallel_for(
         units, static_cast<int>(std::min<index_t>(workers(), units)),

@@ -139,12 +139,21 @@ inline Tiling choose_tiling(const TilingProblem& p) {
   return t;
 }
 
+/// Groups of at most this many rows whose GEMM is at least kKernelLhsDepth
+/// deep and kKernelLhsColumns wide multiply with the kernel as gebp's lhs
+/// too (kernel_as_lhs).
+inline constexpr index_t kKernelLhsRows = 256;
+inline constexpr index_t kKernelLhsDepth = 1024;
+inline constexpr index_t kKernelLhsColumns = 96;
+
 /// Whether a phase group of `rows` GEMM rows (all of its rows, over the
-/// batch) multiplies with the kernel as gebp's lhs (gemm_tile_kernel_lhs)
-/// instead of its own rows. gebp computes register blocks of row_block
-/// (mr: 3 vector packets of rows) by 4 columns and falls back to
-/// 2- and 1-packet blocks, half and quarter packets and single rows for the
-/// rest; a group of fewer rows than mr leaves its register blocks part
+/// batch), `depth` deep and `columns` wide, multiplies with the kernel as
+/// gebp's lhs (gemm_tile_kernel_lhs) instead of its own rows. gebp computes
+/// register blocks of row_block (mr: 3 vector packets of rows) by 4 columns
+/// and falls back to 2- and 1-packet blocks, half and quarter packets and
+/// single rows for the rest.
+///
+/// Few rows: a group of fewer rows than mr leaves its register blocks part
 /// empty and loads each kernel value for a few multiply-adds. With the
 /// kernel's columns as gebp's rows the register block is full and the
 /// group's rows are its 4-column panels. Measured (Eigen's float kernel,
@@ -157,13 +166,31 @@ inline Tiling choose_tiling(const TilingProblem& p) {
 /// and 2 threads — so whole packets swap too. 2 or 3 rows stay: 0.80-0.86x
 /// (a panel of 4 mostly empty, where the row-major product's single-row
 /// path is better).
-/// Groups of more rows are split into tiles of full register blocks.
-/// Chosen per group from its row count alone, so a group's summation order
-/// is still a function of the shapes: groups of fewer than mr rows are one
-/// tile whatever the tiling, and results stay bitwise identical across
+///
+/// Few rows of a deep, wide product: gebp multiplies each 4-column panel
+/// of the kernel with the tile's rows straight from the packed kernel,
+/// which a deep, wide kernel (megabytes) brings from memory for only one to
+/// five register blocks of rows, plus a ragged block of the rest. Swapped,
+/// a block of the kernel stays in cache while every row passes it.
+/// Measured on Zen 5 (one and two threads, whole layers): 64 rows, depth
+/// 4096, 512 columns (pix2pix's 1024 -> 512 at 8 x 8) 1.43x / 1.26x; 256
+/// rows, 4096, 256: 1.13x / 1.14x; 75 and 100 rows, 1024, 1024 (the
+/// vocoders' first layers) 1.20-1.30x; 64 rows, 1024, 128 (GANs' 8 x 8)
+/// 1.04-1.09x. Not swapped, measured the same way: shallower products
+/// (depth 256-512: 0.96-1.07x), more rows (289-4096: 0.95-1.04x), narrow
+/// ones (3-84 columns: 0.48-0.87x).
+///
+/// Chosen per group from its shapes alone, so a group's summation order is
+/// still a function of the shapes: groups of fewer than mr rows are one
+/// tile whatever the tiling, and taller groups are cut into tiles of whole
+/// register blocks, so of whole 4-row panels where mr is a multiple of 4
+/// (elsewhere they do not swap) — results stay bitwise identical across
 /// thread counts and workspace caps.
-inline bool kernel_as_lhs(index_t rows, index_t row_block) {
-  return rows > 0 && rows < row_block && rows != 2 && rows != 3;
+inline bool kernel_as_lhs(index_t rows, index_t depth, index_t columns, index_t row_block) {
+  if (rows <= 0) return false;
+  if (rows < row_block) return rows != 2 && rows != 3;
+  // Tiles of a taller group must be whole 4-row panels (gebp's nr).
+  return rows <= kKernelLhsRows && depth >= kKernelLhsDepth && columns >= kKernelLhsColumns && row_block % 4 == 0;
 }
 
 /// The work units of a tiling, numbered phase group by phase group; only
