@@ -172,13 +172,14 @@ inline constexpr index_t kKernelLhsColumns = 96;
 /// which a deep, wide kernel (megabytes) brings from memory for only one to
 /// five register blocks of rows, plus a ragged block of the rest. Swapped,
 /// a block of the kernel stays in cache while every row passes it.
-/// Measured on Zen 5 (one and two threads, whole layers): 64 rows, depth
-/// 4096, 512 columns (pix2pix's 1024 -> 512 at 8 x 8) 1.43x / 1.26x; 256
-/// rows, 4096, 256: 1.13x / 1.14x; 75 and 100 rows, 1024, 1024 (the
-/// vocoders' first layers) 1.20-1.30x; 64 rows, 1024, 128 (GANs' 8 x 8)
-/// 1.04-1.09x. Not swapped, measured the same way: shallower products
-/// (depth 256-512: 0.96-1.07x), more rows (289-4096: 0.95-1.04x), narrow
-/// ones (3-84 columns: 0.48-0.87x).
+/// Measured on Zen 5 (one / two threads, whole layers, against the build
+/// before): 64 rows, depth 4096, 512 columns (pix2pix's 1024 -> 512 at
+/// 8 x 8) 1.40x / 1.21x; 256 rows, 4096, 256: 1.09x / 1.08x; 75 and 100
+/// rows, 1024, 1024 (the vocoders' first layers) 1.09-1.13x at one thread;
+/// 64 rows, 1024, 128 (GANs' 8 x 8) unchanged. A trial swapping every
+/// group: shallower products (depth 256-512) 0.96-1.07x, more rows
+/// (289-4096) 0.95-1.04x, narrow ones (3-84 columns) 0.48-0.87x — they
+/// stay.
 ///
 /// Chosen per group from its shapes alone, so a group's summation order is
 /// still a function of the shapes: groups of fewer than mr rows are one
