@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -21,9 +22,13 @@
 namespace bench {
 
 /// Something to time: run() is the timed call, output() its f32 result.
+/// A chain of layers (a whole model) also adds each layer's seconds into
+/// step_seconds, so the entry reports every layer's time inside the model,
+/// where the layers before it have left the caches full of their own data.
 struct Runnable {
   std::function<void()> run;
   std::function<std::vector<float>()> output;
+  std::shared_ptr<std::vector<double>> step_seconds = nullptr;
 };
 
 inline std::vector<float> random_floats(std::size_t n, std::uint32_t seed) {
@@ -260,9 +265,15 @@ inline void register_one(const std::string& name, std::function<Runnable()> make
                                [cache, make, flops](benchmark::State& state) {
                                  if (!*cache) *cache = std::make_shared<Runnable>(make());
                                  Runnable& r = **cache;
+                                 if (r.step_seconds) std::fill(r.step_seconds->begin(), r.step_seconds->end(), 0.0);
                                  for (auto _ : state) r.run();
                                  state.counters["GFLOPs"] =
                                      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+                                 // "layer<i>_ms": layer i's (1-based) milliseconds per run of the chain.
+                                 for (std::size_t i = 0; r.step_seconds && i < r.step_seconds->size(); ++i) {
+                                   state.counters["layer" + std::to_string(i + 1) + "_ms"] = benchmark::Counter(
+                                       1e3 * (*r.step_seconds)[i], benchmark::Counter::kAvgIterations);
+                                 }
                                })
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond)
