@@ -199,3 +199,23 @@ TEST(Tiling, KernelAsLhsForGroupsOfFewRows) {
 }
 
 }  // namespace
+
+// Prefetching under the GEMM: only groups doing fewer than
+// kPrefetchFlopsPerByte flops per byte of a row's input and output.
+TEST(Tiling, PrefetchOnlyShortGemmsAgainstTheirTraffic) {
+  using convt::detail::kPrefetchFlopsPerByte;
+  using convt::detail::prefetch_units;
+  // The vocoders' 64 -> 32 layers (k4 s2: depth 128, two phases of 32
+  // columns; 256 input and 256 output bytes a row): 32 flops per byte.
+  EXPECT_TRUE(prefetch_units(128, 64, 256, 256));
+  // A GAN's 8x8 layer (depth 1024, 512 columns, 1 KiB in, 2 KiB out): ~350.
+  EXPECT_FALSE(prefetch_units(1024, 512, 1024, 2048));
+  // The boundary: 2 * depth * columns against the threshold times the bytes.
+  const auto bytes = static_cast<convt::index_t>(2 * kPrefetchFlopsPerByte);  // 160
+  EXPECT_FALSE(prefetch_units(80, 80, bytes, 0));                             // exactly at the threshold
+  EXPECT_TRUE(prefetch_units(80, 80, bytes + 1, 0));
+  EXPECT_TRUE(prefetch_units(80, 80, 0, bytes + 1));
+  // Empty products have nothing to hide.
+  EXPECT_FALSE(prefetch_units(0, 64, 256, 256));
+  EXPECT_FALSE(prefetch_units(128, 0, 256, 256));
+}

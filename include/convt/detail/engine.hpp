@@ -21,6 +21,7 @@
 #include "convt/detail/parallel.hpp"
 #include "convt/detail/phase_groups.hpp"
 #include "convt/detail/phases.hpp"
+#include "convt/detail/prefetch.hpp"
 #include "convt/detail/scratch_pool.hpp"
 #include "convt/detail/tiling.hpp"
 #include "convt/tensor.hpp"
@@ -73,6 +74,14 @@ class Engine final : public PlanBody<In, Out, Rank> {
     TilingProblem tp;
     for (const PlanGroup<S>& grp : groups_) tp.group_rows.push_back(grp.grid.rows);
     kernel_lhs_.assign(groups_.size(), nullptr);
+    prefetch_.assign(groups_.size(), false);
+    for (std::size_t i = 0; i < groups_.size(); ++i) {
+      const PlanGroup<S>& grp = groups_[i];
+      const auto& matrices = kernel_->matrices.matrices[grp.kernel_group];
+      const index_t columns = matrices.empty() ? 0 : matrices.front().cols;
+      prefetch_[i] = prefetch_units(grp.grid.depth, columns, geo.group_in * static_cast<index_t>(sizeof(In)),
+                                    columns * static_cast<index_t>(sizeof(Out)));
+    }
     if constexpr (kKernelLhsTypes) {
       for (std::size_t i = 0; i < groups_.size(); ++i) {
         const PlanGroup<S>& grp = groups_[i];
@@ -130,18 +139,23 @@ class Engine final : public PlanBody<In, Out, Rank> {
     if (units == 0) return;
     // Scratch is taken before any worker starts: nothing below throws.
     auto scratch = scratch_.take([&] {
-      return std::make_unique<Scratch>(split_.axes, workers(), tiling_, kernel_->matrices.max_taps, groups_.size());
+      const bool prefetch = std::find(prefetch_.begin(), prefetch_.end(), true) != prefetch_.end();
+      return std::make_unique<Scratch>(split_.axes, workers(), tiling_, kernel_->matrices.max_taps, groups_.size(),
+                                       prefetch);
     });
     for (std::size_t i = 0; i < groups_.size(); ++i) {
       scratch->access[i] = resolve_lhs_access(split_, groups_[i].grid, g, lhs_stride, lhs.size() == 0,
                                               std::is_same_v<In, Acc>, !kernel_->zeros.empty());
     }
+    const int active = static_cast<int>(std::min<index_t>(workers(), units));
     parallel_for(
-        units, static_cast<int>(std::min<index_t>(workers(), units)),
+        units, active,
         [&](index_t u, int w) {
-          const WorkUnits::Unit un = units_[u];
-          run_unit(un, scratch->access[un.group], lhs, out, lhs_stride, out_stride, read_out, scratch->buffer(w),
-                   scratch->gather[static_cast<std::size_t>(w)]);
+          // Workers take units in turn: this one's next is likely `active`
+          // units on (its input is prefetched under this unit's GEMM).
+          const index_t next = u + active;
+          run_unit(units_[u], next < units ? units_[next] : WorkUnits::Unit{}, next < units, *scratch, w, lhs, out,
+                   lhs_stride, out_stride, read_out);
         },
         kernel_->run.pool);
   }
@@ -155,12 +169,18 @@ class Engine final : public PlanBody<In, Out, Rank> {
       void operator()(Acc* p) const noexcept { Eigen::internal::aligned_free(p); }
     };
     Scratch(const std::array<AxisPhases, S>& axes, int workers, const Tiling& t, index_t max_taps,
-            std::size_t phase_groups)
+            std::size_t phase_groups, bool prefetch)
         : stride(t.worker_elements),
           data(static_cast<Acc*>(Eigen::internal::aligned_malloc(
-              sizeof(Acc) * static_cast<std::size_t>(t.worker_elements) * static_cast<std::size_t>(workers)))) {
+              sizeof(Acc) * static_cast<std::size_t>(t.worker_elements) * static_cast<std::size_t>(workers)))),
+          taps(std::max<index_t>(max_taps, 1)) {
       gather.reserve(static_cast<std::size_t>(workers));
       for (int w = 0; w < workers; ++w) gather.emplace_back(axes, t.tile_rows, max_taps);
+      if (prefetch) {
+        ahead.reserve(static_cast<std::size_t>(workers));
+        for (int w = 0; w < workers; ++w) ahead.emplace_back(axes, t.tile_rows, max_taps);
+        spans.resize(static_cast<std::size_t>(workers * taps));
+      }
       access.resize(phase_groups);
     }
     Acc* buffer(int worker) const noexcept { return data.get() + stride * worker; }
@@ -168,6 +188,11 @@ class Engine final : public PlanBody<In, Out, Rank> {
     std::unique_ptr<Acc, AlignedFree> data;
     std::vector<GatherScratch<S>> gather;
     std::vector<LhsAccess> access;  // per phase group, resolved per run
+    index_t taps;
+    // Prefetching (when some group does): the offset table of the unit a
+    // worker prefetches, and room for its input's spans.
+    std::vector<GatherScratch<S>> ahead;
+    std::vector<ElementRange> spans;
   };
 
   int workers() const noexcept { return kernel_->run.workers; }
@@ -183,9 +208,43 @@ class Engine final : public PlanBody<In, Out, Rank> {
     return mc;
   }
 
-  void run_unit(const WorkUnits::Unit& un, const LhsAccess& access, const TensorView<const In, Rank>& lhs,
-                const TensorView<Out, Rank>& out, const std::array<index_t, Rank>& lhs_stride,
-                const std::array<index_t, Rank>& out_stride, bool read_out, Acc* buffer, GatherScratch<S>& gs) const {
+  /// Under a unit's GEMM (`un` in a group that prefetches): the output
+  /// lines its write will store, and the input of unit `next`.
+  void prefetch_under_gemm(const WorkUnits::Unit& un, const WorkUnits::Unit* next, Scratch& scratch, int w,
+                           const In* lhs, Out* out_base, const std::array<index_t, Rank>& lhs_stride,
+                           const std::array<index_t, Rank>& out_stride) const {
+    const Geometry<Rank>& g = this->geometry_;
+    const auto wi = static_cast<std::size_t>(w);
+    // Streamed outputs skip the caches on purpose; channel-strided rows are
+    // not runs of lines.
+    if (prefetch_[un.group] && !stream_output_ && out_stride[1] == 1) {
+      const PlanGroup<S>& grp = groups_[un.group];
+      const auto grid_counts = phase_counts(split_.axes, grp.grid.axis_phase);
+      index_t* row_offset = scratch.gather[wi].row_offset.data();  // rewritten by the write
+      for (const auto& m : grp.members) {
+        const GridPlacement<S> at{grid_counts, m.shift};
+        tile_row_offsets(split_, split_.phases[m.phase], m.partial ? &at : nullptr, un.row0, un.rows, out_stride,
+                         row_offset);
+        prefetch_tile_output(out_base, row_offset, un.rows, un.fgs * g.group_out);
+      }
+    }
+    if (next == nullptr || !prefetch_[next->group]) return;
+    const LhsSource source = scratch.access[next->group].source;
+    if (source != LhsSource::Indirect && source != LhsSource::GatherRows) return;  // channels contiguous
+    const Phase<S>& grid = groups_[next->group].grid;
+    GatherScratch<S>& table = scratch.ahead[wi];
+    tile_tap_offsets(split_, grid, next->row0, next->rows, lhs_stride, table);
+    prefetch_tile_input(lhs + next->fg0 * g.group_in, table.tile_tap_offset.data(), next->rows, grid.taps,
+                        next->fgs * g.group_in, scratch.spans.data() + scratch.taps * w);
+  }
+
+  void run_unit(const WorkUnits::Unit& un, const WorkUnits::Unit& next_unit, bool has_next, Scratch& scratch, int w,
+                const TensorView<const In, Rank>& lhs, const TensorView<Out, Rank>& out,
+                const std::array<index_t, Rank>& lhs_stride, const std::array<index_t, Rank>& out_stride,
+                bool read_out) const {
+    const LhsAccess& access = scratch.access[un.group];
+    Acc* const buffer = scratch.buffer(w);
+    GatherScratch<S>& gs = scratch.gather[static_cast<std::size_t>(w)];
     const Geometry<Rank>& g = this->geometry_;
     const PlanGroup<S>& grp = groups_[un.group];
     const index_t Og = g.group_out, Cg = g.group_in;
@@ -218,13 +277,28 @@ class Engine final : public PlanBody<In, Out, Rank> {
       // One GEMM per feature group for the phase group; kernel member m's
       // outputs are columns [m*Og, (m+1)*Og).
       const auto fgi = static_cast<std::size_t>(fg);
+      // After the unit's first pack, before its first GEMM block.
+      bool prefetch = j == 0 && !scratch.ahead.empty();
+      auto after_pack = [&] {
+        if (!prefetch) return;
+        prefetch = false;
+        prefetch_under_gemm(un, has_next ? &next_unit : nullptr, scratch, w, lhs.data(), out_base, lhs_stride,
+                            out_stride);
+      };
       if (kernel_lhs_[un.group] != nullptr) {
         if constexpr (kKernelLhsTypes) {
-          auto pack_rhs = [&](Acc* block, index_t k0, index_t kc) { pack_lhs.pack_as_rhs(block, k0, kc); };
+          auto pack_rhs = [&](Acc* block, index_t k0, index_t kc) {
+            pack_lhs.pack_as_rhs(block, k0, kc);
+            after_pack();
+          };
           gemm_tile_kernel_lhs(un.rows, (*kernel_lhs_[un.group])[fgi], block_a, res, pack_rhs, grp.depth_runs, part);
         }
       } else {
-        gemm_tile(un.rows, matrices[fgi], block_a, res, pack_lhs, grp.depth_runs, part);
+        auto pack = [&](Acc* block, index_t k0, index_t kc) {
+          pack_lhs(block, k0, kc);
+          after_pack();
+        };
+        gemm_tile(un.rows, matrices[fgi], block_a, res, pack, grp.depth_runs, part);
       }
       if (un.fgs == 1) break;
       // Several groups per unit (small Og, e.g. depthwise): stage the
@@ -251,6 +325,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
   std::vector<const std::vector<PackedMatrix<Acc>>*> kernel_lhs_;
   bool result_block_ = kBlocksSummed;  // scratch holds a gebp result block besides the results
   bool stream_output_ = false;         // the output write uses streaming stores (stream_output)
+  std::vector<bool> prefetch_;         // per group: its units prefetch under the GEMM (prefetch_units)
   Tiling tiling_;
   WorkUnits units_;
   mutable ScratchPool<Scratch> scratch_;

@@ -72,6 +72,25 @@ inline constexpr double kStreamOutputBytes = CONVT_STREAM_OUTPUT_BYTES;
 /// slower, and the next layer would read them from the cache.
 inline bool stream_output(double bytes) { return bytes >= kStreamOutputBytes; }
 
+// Units of a group whose GEMM does fewer flops than this per byte of input
+// read and output written prefetch (prefetch_units).
+inline constexpr double kPrefetchFlopsPerByte = 80;
+
+/// Whether a phase group's units prefetch their memory under the GEMM
+/// (detail/prefetch.hpp): a row of `depth` x `columns` GEMM reads about one
+/// input position (`in_row_bytes`) and writes `out_row_bytes`. Only where
+/// the GEMM is short against that traffic does waiting for it show: in the
+/// whole-model benchmark (Zen 5, 1 thread, each layer after the others had
+/// filled the caches) the vocoders' 64 -> 32 layers (32 flops per byte),
+/// the segmentation net's 21-feature k16 s8 layer (41) and the GAN's RGB
+/// head (20) gained 1.1-1.3x; layers of a few hundred flops per byte
+/// gained nothing and paid the prefetch instructions.
+inline bool prefetch_units(index_t depth, index_t columns, index_t in_row_bytes, index_t out_row_bytes) {
+  if (depth <= 0 || columns <= 0) return false;
+  const double flops = 2.0 * static_cast<double>(depth) * static_cast<double>(columns);
+  return flops < kPrefetchFlopsPerByte * static_cast<double>(in_row_bytes + out_row_bytes);
+}
+
 inline index_t ceil_div(index_t a, index_t b) { return a / b + (a % b != 0); }
 
 /// Rows the busiest worker processes when units of `tile` rows are handed
