@@ -11,8 +11,10 @@ reorder (primitive cache disabled), and one run, in milliseconds.
 --models prints the whole-model table instead (bench/models.hpp): per
 model and thread count, milliseconds for all of its transposed
 convolutions (convt, convt with bias + ReLU fused, oneDNN, XNNPACK), convt
-over the best peer, the geometric mean over the models; then every layer's
-ratio (the same run's per-layer entries), worst first, and each model's
+over the best peer, the geometric mean over the models; each layer's time
+inside its model (the model entries' per-layer counters), worst first,
+beside its ratio alone; then every layer's ratio (the same run's per-layer
+entries), worst first, and each model's
 speed in bf16 (also with bias + ReLU fused) and int8 -> int32 against its
 f32 speed (with bias + ReLU: against f32 with bias + ReLU); with --creation,
 each model's creation cost against oneDNN's.
@@ -146,6 +148,11 @@ def main():
         kind, shape, threads = b["run_name"].split("/")[:3]
         value = b["real_time"] if args.creation or args.models else b["GFLOPs"]  # ms or GFLOP/s
         runs.setdefault((shape, threads.split(":")[1]), {}).setdefault(kind, []).append(value)
+        if kind.startswith("model_"):  # each layer's milliseconds inside the model: "<model>#<layer number>"
+            for counter, ms in b.items():
+                if counter.startswith("layer") and counter.endswith("_ms"):
+                    key = (f"{shape}#{counter[len('layer'):-len('_ms')]}", threads.split(":")[1])
+                    runs.setdefault(key, {}).setdefault(kind, []).append(ms)
     ctx = data["context"]
     if args.models:
         return model_table(runs, ctx, args)
@@ -255,6 +262,8 @@ def model_table(runs, ctx, args):
     print("|---|---|---|---|---|---|---|")
     ratios, layer_rows = {}, []
     for (name, threads), m in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if "#" in name:
+            continue  # a layer inside its model: in_model_table
         lists = runs[(name, threads)]
         peers = [k for k in ("model_onednn", "model_xnnpack") if k in m]
         if "model_convt" in m:
@@ -272,6 +281,7 @@ def model_table(runs, ctx, args):
         print(f"\ngeometric mean of convt speed / best peer over {len(rs)} models, threads={threads}: "
               f"{geomean(rs):.2f}x (min {min(rs):.2f}x)")
     typed_table(runs, med)
+    in_model_table(runs, med, {(name, threads): ratio for ratio, name, threads, _ in layer_rows})
     if layer_rows:
         print("\n| layer | threads | convt ms | oneDNN ms | XNNPACK ms | convt speed / best peer |")
         print("|---|---|---|---|---|---|")
@@ -281,11 +291,42 @@ def model_table(runs, ctx, args):
     return 0
 
 
+def in_model_table(runs, med, alone):
+    """Each layer timed inside its model's entry (the layers before it have filled the caches with their
+    own data), worst first, beside its ratio alone."""
+    names = {}  # "<model>#<n>" -> the layer's own name, "<model>.<n>_..."
+    for name, _ in runs:
+        if "." in name and "#" not in name:
+            model, rest = name.split(".", 1)
+            names[f"{model}#{rest.split('_', 1)[0]}"] = name
+    rows = []
+    for (key, threads), m in med.items():
+        peers = [k for k in ("model_onednn", "model_xnnpack") if k in m]
+        if "#" not in key or "model_convt" not in m or not peers:
+            continue
+        ratio = paired(runs[(key, threads)], lambda r: min(r[k] for k in peers) / r["model_convt"])
+        rows.append((ratio, names.get(key, key), threads, m))
+    if not rows:
+        return
+    print("\n| layer inside its model | threads | convt ms | oneDNN ms | XNNPACK ms | convt speed / best peer "
+          "| alone |")
+    print("|---|---|---|---|---|---|---|")
+    for ratio, name, threads, m in sorted(rows):
+        cell = lambda k: f"{m[k]:.3g}" if k in m else "–"  # noqa: E731
+        own = alone.get((name, threads))
+        print(f"| {name} | {threads} | {cell('model_convt')} | {cell('model_onednn')} | {cell('model_xnnpack')} | "
+              f"{ratio:.2f}x | " + (f"{own:.2f}x |" if own else "– |"))
+    for threads in sorted({t for _, _, t, _ in rows}):
+        rs = [r for r, _, t, _ in rows if t == threads]
+        print(f"\nlayers inside their models, threads={threads}: geometric mean {geomean(rs):.2f}x "
+              f"(min {min(rs):.2f}x) over {len(rs)} layers")
+
+
 def typed_table(runs, med):
     """Each model in bf16 and int8 -> int32 against its f32 time (convt only; bf16 with bias and ReLU
     against f32 with bias and ReLU)."""
     rows = [(key, m) for key, m in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0]))
-            if any(k in m and f32 in m for k, _, f32 in MODEL_TYPED_KINDS)]
+            if "#" not in key[0] and any(k in m and f32 in m for k, _, f32 in MODEL_TYPED_KINDS)]
     if not rows:
         return
     names = [label for _, label, _ in MODEL_TYPED_KINDS]
