@@ -77,7 +77,8 @@ inline bool stream_output(double bytes) { return bytes >= kStreamOutputBytes; }
 inline constexpr double kPrefetchFlopsPerByte = 80;
 
 /// Whether a phase group's units prefetch their memory under the GEMM
-/// (detail/prefetch.hpp): a row of `depth` x `columns` GEMM reads about one
+/// (detail/prefetch.hpp; the engine also requires the input to be read
+/// through the offset table): a row of `depth` x `columns` GEMM reads about one
 /// input position (`in_row_bytes`) and writes `out_row_bytes`. Only where
 /// the GEMM is short against that traffic does waiting for it show: in the
 /// whole-model benchmark (Zen 5, 1 thread, each layer after the others had
