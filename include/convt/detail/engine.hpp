@@ -81,12 +81,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
       const index_t columns = matrices.empty() ? 0 : matrices.front().cols;
       prefetch_[i] = prefetch_units(grp.grid.depth, columns, geo.group_in * static_cast<index_t>(sizeof(In)),
                                     columns * static_cast<index_t>(sizeof(Out)));
-    }
-    if constexpr (kKernelLhsTypes) {
-      for (std::size_t i = 0; i < groups_.size(); ++i) {
-        const PlanGroup<S>& grp = groups_[i];
-        const auto& matrices = kernel_->matrices.matrices[grp.kernel_group];
-        const index_t columns = matrices.empty() ? 0 : matrices.front().cols;
+      if constexpr (kKernelLhsTypes) {
         if (kernel_as_lhs(grp.grid.rows, grp.grid.depth, columns, GemmTraits<Acc>::row_block)) {
           kernel_lhs_[i] = &kernel_->lhs_matrices(grp.kernel_group);
           result_block_ = true;
