@@ -208,7 +208,8 @@ TEST(Tiling, PrefetchOnlyShortGemmsAgainstTheirTraffic) {
   // The vocoders' 64 -> 32 layers (k4 s2: depth 128, two phases of 32
   // columns; 256 input and 256 output bytes a row): 32 flops per byte.
   EXPECT_TRUE(prefetch_units(128, 64, 256, 256));
-  // A GAN's 8x8 layer (depth 1024, 512 columns, 1 KiB in, 2 KiB out): ~350.
+  // A deep, wide row (depth 1024, 512 columns, 1 KiB in, 2 KiB out): ~340
+  // (the GANs' 8x8 layers are at ~170: depth 1024, 128 columns).
   EXPECT_FALSE(prefetch_units(1024, 512, 1024, 2048));
   // The boundary: 2 * depth * columns against the threshold times the bytes.
   const auto bytes = static_cast<convt::index_t>(2 * kPrefetchFlopsPerByte);  // 160
