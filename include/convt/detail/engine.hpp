@@ -21,31 +21,15 @@
 #include "convt/detail/parallel.hpp"
 #include "convt/detail/phase_groups.hpp"
 #include "convt/detail/phases.hpp"
+#include "convt/detail/plan_body.hpp"
 #include "convt/detail/prefetch.hpp"
 #include "convt/detail/scratch_pool.hpp"
 #include "convt/detail/tiling.hpp"
+#include "convt/detail/worker_scratch.hpp"
 #include "convt/tensor.hpp"
 #include "convt/types.hpp"
 
 namespace convt::detail {
-
-/// Type-erased plan body: the accumulator is chosen at run time (precision,
-/// integer reduction length), the element and result types are not.
-template <class In, class Out, std::size_t Rank>
-class PlanBody {
- public:
-  virtual ~PlanBody() = default;
-  /// `out_is_zero`: `out` already holds zeros (a fresh Tensor), so outputs
-  /// no tap reaches need not be written.
-  virtual void run(TensorView<const In, Rank> lhs, TensorView<Out, Rank> out, bool out_is_zero) const = 0;
-  virtual std::size_t packed_kernel_bytes() const noexcept = 0;
-  virtual std::size_t workspace_bytes() const noexcept = 0;
-  const Geometry<Rank>& geometry() const noexcept { return geometry_; }
-
- protected:
-  explicit PlanBody(Geometry<Rank> g) : geometry_(std::move(g)) {}
-  Geometry<Rank> geometry_;
-};
 
 template <class In, class Out, std::size_t Rank, class Acc, class Sum = Acc>
 class Engine final : public PlanBody<In, Out, Rank> {
@@ -156,39 +140,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
   }
 
  private:
-  // One worker's buffers live in one aligned block: gathered tile, packed
-  // lhs block, GEMM result, staging. Left uninitialised: every element is
-  // written first.
-  struct Scratch {
-    struct AlignedFree {
-      void operator()(Acc* p) const noexcept { Eigen::internal::aligned_free(p); }
-    };
-    Scratch(const std::array<AxisPhases, S>& axes, int workers, const Tiling& t, index_t max_taps,
-            std::size_t phase_groups, bool prefetch)
-        : stride(t.worker_elements),
-          data(static_cast<Acc*>(Eigen::internal::aligned_malloc(
-              sizeof(Acc) * static_cast<std::size_t>(t.worker_elements) * static_cast<std::size_t>(workers)))),
-          taps(std::max<index_t>(max_taps, 1)) {
-      gather.reserve(static_cast<std::size_t>(workers));
-      for (int w = 0; w < workers; ++w) gather.emplace_back(axes, t.tile_rows, max_taps);
-      if (prefetch) {
-        ahead.reserve(static_cast<std::size_t>(workers));
-        for (int w = 0; w < workers; ++w) ahead.emplace_back(axes, t.tile_rows, max_taps);
-        spans.resize(static_cast<std::size_t>(workers * taps));
-      }
-      access.resize(phase_groups);
-    }
-    Acc* buffer(int worker) const noexcept { return data.get() + stride * worker; }
-    index_t stride;
-    std::unique_ptr<Acc, AlignedFree> data;
-    std::vector<GatherScratch<S>> gather;
-    std::vector<LhsAccess> access;  // per phase group, resolved per run
-    index_t taps;
-    // Prefetching (when some group does): the offset table of the unit a
-    // worker prefetches, and room for its input's spans.
-    std::vector<GatherScratch<S>> ahead;
-    std::vector<ElementRange> spans;
-  };
+  using Scratch = WorkerScratch<Acc, S>;
 
   int workers() const noexcept { return kernel_->run.workers; }
 
@@ -243,7 +195,6 @@ class Engine final : public PlanBody<In, Out, Rank> {
                 const std::array<index_t, Rank>& lhs_stride, const std::array<index_t, Rank>& out_stride,
                 bool read_out) const {
     const LhsAccess& access = scratch.access[un.group];
-    Acc* const buffer = scratch.buffer(w);
     GatherScratch<S>& gs = scratch.gather[static_cast<std::size_t>(w)];
     const Geometry<Rank>& g = this->geometry_;
     const PlanGroup<S>& grp = groups_[un.group];
@@ -263,16 +214,14 @@ class Engine final : public PlanBody<In, Out, Rank> {
     }
     const auto& matrices = kernel_->matrices.matrices[grp.kernel_group];
     const index_t columns = matrices.front().cols / std::max<index_t>(Og, 1);  // members of the kernel group
-    Acc* tile = buffer;
-    Acc* block_a = tile + tiling_.tile_rows * split_.max_depth;
-    Acc* part = block_a + tiling_.tile_rows * kernel_->matrices.max_kc;  // gebp's own result, when not res
-    Sum* res = reinterpret_cast<Sum*>(part + (result_block_ ? tiling_.tile_rows * kernel_->matrices.max_columns : 0));
-    Sum* staged = res + tiling_.tile_rows * kernel_->matrices.max_columns;
+    const UnitBuffers<Acc, Sum> buf = scratch.template buffers<Sum>(
+        w, tiling_.tile_rows, split_.max_depth, kernel_->matrices.max_kc, kernel_->matrices.max_columns, result_block_);
+    Sum* const res = buf.res;
     if (access.source == LhsSource::Indirect) tile_tap_offsets(split_, grp.grid, un.row0, un.rows, lhs_stride, gs);
     for (index_t j = 0; j < un.fgs; ++j) {
       const index_t fg = un.fg0 + j;
       const LhsTile<In, Acc, Rank> pack_lhs(access, split_, grp.grid, un.row0, un.rows,
-                                            lhs.data() + fg * Cg * lhs_stride[1], lhs_stride, Cg, gs, tile,
+                                            lhs.data() + fg * Cg * lhs_stride[1], lhs_stride, Cg, gs, buf.tile,
                                             kernel_->zeros.data());
       // One GEMM per feature group for the phase group; kernel member m's
       // outputs are columns [m*Og, (m+1)*Og).
@@ -291,24 +240,25 @@ class Engine final : public PlanBody<In, Out, Rank> {
             pack_lhs.pack_as_rhs(block, k0, kc);
             after_pack();
           };
-          gemm_tile_kernel_lhs(un.rows, (*kernel_lhs_[un.group])[fgi], block_a, res, pack_rhs, grp.depth_runs, part);
+          gemm_tile_kernel_lhs(un.rows, (*kernel_lhs_[un.group])[fgi], buf.block_a, res, pack_rhs, grp.depth_runs,
+                               buf.part);
         }
       } else {
         auto pack = [&](Acc* block, index_t k0, index_t kc) {
           pack_lhs(block, k0, kc);
           after_pack();
         };
-        gemm_tile(un.rows, matrices[fgi], block_a, res, pack, grp.depth_runs, part);
+        gemm_tile(un.rows, matrices[fgi], buf.block_a, res, pack, grp.depth_runs, buf.part);
       }
       if (un.fgs == 1) break;
       // Several groups per unit (small Og, e.g. depthwise): stage the
       // results side by side, member m's block = [rows x fgs*Og], so the
       // output is written fgs*Og features at a time.
       for (index_t m = 0; m < columns; ++m) {
-        std::copy_n(res + m * Og * un.rows, Og * un.rows, staged + (m * un.fgs + j) * Og * un.rows);
+        std::copy_n(res + m * Og * un.rows, Og * un.rows, buf.staged + (m * un.fgs + j) * Og * un.rows);
       }
     }
-    Sum* result = un.fgs > 1 ? staged : res;
+    Sum* result = un.fgs > 1 ? buf.staged : res;
     for (const auto& m : grp.members) {
       const GridPlacement<S> at = placement(m);
       write_tile<Rank>(split_, split_.phases[m.phase], m.partial ? &at : nullptr, un.row0, un.rows,
