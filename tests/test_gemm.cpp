@@ -72,6 +72,36 @@ TEST(GemmTile, DepthBlocksSummedInDoubleAreExact) {
     ASSERT_EQ(v, 127.0 * 127.0 * 8800.0);
 }
 
+// Depth blocks of an im2col depth end where a tap's channel run ends (whole
+// runs per block), or on whole cache lines where a run is longer than a
+// block; one block, a cap and runs shorter than a line stay as they were.
+TEST(DepthBlock, CutAtRunEnds) {
+  constexpr index_t line = 16;  // floats per 64-byte line
+  for (index_t depth : {index_t{1024}, index_t{2304}, index_t{4096}, index_t{12000}})
+    for (index_t run : {index_t{64}, index_t{192}, index_t{256}, index_t{1000}, index_t{4096}}) {
+      if (depth % run != 0) continue;
+      const index_t eigen = depth_block<float>(depth, 256);
+      const index_t kc = depth_block<float>(depth, 256, 0, run);
+      SCOPED_TRACE(::testing::Message() << "depth " << depth << " run " << run << " Eigen's kc " << eigen);
+      EXPECT_LE(kc, eigen);
+      if (eigen == depth) {
+        EXPECT_EQ(kc, depth);
+      } else if (eigen >= run) {
+        EXPECT_EQ(kc % run, 0);
+        EXPECT_GT(kc, eigen - run);
+      } else {
+        EXPECT_EQ(kc % line, 0);
+        EXPECT_GT(kc, eigen - line);
+      }
+    }
+  // A cap below a line: kept (exact sums need it).
+  EXPECT_EQ(depth_block<float>(4096, 256, 10, 256), 10);
+  EXPECT_EQ(depth_block<float>(4096, 256, 300, 256), 256);
+  // Eigen's blocking of the GANs' 8 x 8 layers (depth 4 x 256) is not a
+  // whole number of runs here; cut, it is.
+  EXPECT_EQ(depth_block<float>(1024, 128, 0, 256) % 256, 0);
+}
+
 // A [m x a_depth] (row- or column-major) and B [300 x cols] of small
 // integers, and A * B over `runs` (none: all of B's rows) by a plain triple
 // loop: exact in any order of summation, so a GEMM path must give it to the

@@ -89,7 +89,8 @@ PackedMatrices<Acc> pack_kernel(const PhaseSplit<Rank>& split, const std::vector
     auto& per_group = packed.matrices.emplace_back();
     for (index_t fg = 0; fg < g.groups; ++fg) {
       kernel_rows(split, grp, g, k, base, fg, rows);
-      per_group.push_back(pack_rhs(rows.data(), depth, cols, max_kc));
+      // Blocks cut at the ends of the taps' channel runs (depth_block).
+      per_group.push_back(pack_rhs(rows.data(), depth, cols, max_kc, g.group_in));
       packed.max_kc = std::max(packed.max_kc, per_group.back().kc);
     }
     packed.max_taps = std::max(packed.max_taps, split.phases[grp.phases.front()].taps);
