@@ -10,6 +10,7 @@
 // tile would, so the GEMM and its summation order are unchanged.
 #pragma once
 
+#include <algorithm>
 #include <type_traits>
 
 #include <Eigen/Core>
@@ -78,10 +79,10 @@ class IndirectLhsMapper {
 /// first column) into `block_a` in gebp's lhs format — what
 /// PackLhs<Acc, IndirectLhsMapper<Acc>, RowMajor> writes, faster: a full
 /// panel of mr rows is column-major [mr x kc], and each packet square is
-/// loaded from its channel runs and transposed in registers with the tap
-/// resolved once per square (Eigen's routine does it per packet, through a
-/// loop it cannot unroll). Partial panels are left to Eigen's routine.
-/// tests/test_pack.cpp checks the two agree bit for bit.
+/// loaded from its channel runs and transposed in registers, the runs'
+/// starts looked up once per tap (Eigen's routine does it per packet,
+/// through a loop it cannot unroll). Partial panels are left to Eigen's
+/// routine. tests/test_pack.cpp checks the two agree bit for bit.
 template <class Acc>
 void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc, index_t m) {
   using Traits = typename GemmTraits<Acc>::Traits;
@@ -90,23 +91,38 @@ void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc
   constexpr index_t mr = Traits::mr;
   const index_t full = P > 1 && mr % P == 0 ? m / mr * mr : 0;
   const index_t C = a.channels();
+  const Acc* runs[mr];
   for (index_t i = 0; i < full; i += mr) {
     Acc* panel = block_a + i * kc;
     index_t k = 0;
-    for (; k + P <= kc; k += P) {
+    while (k + P <= kc) {
       const index_t col = a.col0() + k;
       const index_t tap = col / C;
       const index_t c = col - tap * C;
-      for (index_t r = 0; r < mr; r += P) {
-        Eigen::internal::PacketBlock<Packet, P> square;
-        if (c + P <= C) {
-          for (index_t p = 0; p < P; ++p) square.packet[p] = Eigen::internal::ploadu<Packet>(a.run(i + r + p, tap) + c);
-        } else {
+      Eigen::internal::PacketBlock<Packet, P> square;
+      if (c + P > C) {
+        // A packet straddling two taps (C or the depth block is not a
+        // multiple of the packet): assembled element by element.
+        for (index_t r = 0; r < mr; r += P) {
           for (index_t p = 0; p < P; ++p) square.packet[p] = a.template loadPacket<Packet>(i + r + p, k);
+          Eigen::internal::ptranspose(square);
+          for (index_t p = 0; p < P; ++p) Eigen::internal::pstore(panel + (k + p) * mr + r, square.packet[p]);
         }
-        Eigen::internal::ptranspose(square);
-        for (index_t p = 0; p < P; ++p) Eigen::internal::pstore(panel + (k + p) * mr + r, square.packet[p]);
+        k += P;
+        continue;
       }
+      // The block's whole packets inside this tap's runs.
+      const index_t n = std::min(C - c, kc - k) / P * P;
+      for (index_t r = 0; r < mr; ++r) runs[r] = a.run(i + r, tap) + c;
+      for (index_t q = 0; q < n; q += P) {
+        Acc* dst = panel + (k + q) * mr;
+        for (index_t r = 0; r < mr; r += P) {
+          for (index_t p = 0; p < P; ++p) square.packet[p] = Eigen::internal::ploadu<Packet>(runs[r + p] + q);
+          Eigen::internal::ptranspose(square);
+          for (index_t p = 0; p < P; ++p) Eigen::internal::pstore(dst + p * mr + r, square.packet[p]);
+        }
+      }
+      k += n;
     }
     for (; k < kc; ++k) {
       for (index_t r = 0; r < mr; ++r) panel[k * mr + r] = a(i + r, k);
@@ -129,9 +145,10 @@ void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc
 /// Eigen's gemm_pack_rhs writes for the gathered tile's transpose [kc x m]
 /// (column-major: a tile row is a column), read from the channel runs. Four
 /// rows form a panel of [kc x 4] values, each depth row's 4 values after
-/// another; each group of 4 packets is loaded from the runs and transposed
-/// in registers; the last m % 4 rows follow one column at a time.
-/// tests/test_pack.cpp checks it against Eigen's packing bit for bit.
+/// another; each group of 4 packets is loaded from the runs (their starts
+/// looked up once per tap) and transposed in registers; the last m % 4 rows
+/// follow one column at a time. tests/test_pack.cpp checks it against
+/// Eigen's packing bit for bit.
 template <class Acc>
 void pack_rhs_indirect(Acc* block, const IndirectLhsMapper<Acc>& a, index_t kc, index_t m) {
   static_assert(GemmTraits<Acc>::Traits::nr == 4, "gebp's rhs panels are 4 columns wide");
@@ -145,17 +162,27 @@ void pack_rhs_indirect(Acc* block, const IndirectLhsMapper<Acc>& a, index_t kc, 
     Acc* panel = block + j * kc;
     index_t k = 0;
     if constexpr (kSquares) {
-      for (; k + P <= kc; k += P) {
+      while (k + P <= kc) {
         const index_t col = a.col0() + k;
         const index_t tap = col / C;
         const index_t c = col - tap * C;
         Eigen::internal::PacketBlock<Packet, 4> square;
-        for (index_t p = 0; p < 4; ++p) {
-          square.packet[p] = c + P <= C ? Eigen::internal::ploadu<Packet>(a.run(j + p, tap) + c)
-                                        : a.template loadPacket<Packet>(j + p, k);
+        if (c + P > C) {
+          for (index_t p = 0; p < 4; ++p) square.packet[p] = a.template loadPacket<Packet>(j + p, k);
+          Eigen::internal::ptranspose(square);
+          for (index_t p = 0; p < 4; ++p) Eigen::internal::pstoreu(panel + 4 * k + p * P, square.packet[p]);
+          k += P;
+          continue;
         }
-        Eigen::internal::ptranspose(square);
-        for (index_t p = 0; p < 4; ++p) Eigen::internal::pstoreu(panel + 4 * k + p * P, square.packet[p]);
+        const index_t n = std::min(C - c, kc - k) / P * P;
+        const Acc* runs[4];
+        for (index_t p = 0; p < 4; ++p) runs[p] = a.run(j + p, tap) + c;
+        for (index_t q = 0; q < n; q += P) {
+          for (index_t p = 0; p < 4; ++p) square.packet[p] = Eigen::internal::ploadu<Packet>(runs[p] + q);
+          Eigen::internal::ptranspose(square);
+          for (index_t p = 0; p < 4; ++p) Eigen::internal::pstoreu(panel + 4 * (k + q) + p * P, square.packet[p]);
+        }
+        k += n;
       }
     }
     for (; k < kc; ++k) {
