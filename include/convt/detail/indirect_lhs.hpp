@@ -148,7 +148,10 @@ void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc
 /// another; each group of 4 packets is loaded from the runs (their starts
 /// looked up once per tap) and transposed in registers; the last m % 4 rows
 /// follow one column at a time. tests/test_pack.cpp checks it against
-/// Eigen's packing bit for bit.
+/// Eigen's packing bit for bit. (The walk over a block's taps is written
+/// out here and in pack_lhs_indirect: one helper calling the two packings'
+/// loads and stores through lambdas measured slower with GCC 12 on Zen 5 —
+/// the RGB head 0.057 → 0.075 ms, EnCodec's 64 → 32 0.99 → 1.07 ms.)
 template <class Acc>
 void pack_rhs_indirect(Acc* block, const IndirectLhsMapper<Acc>& a, index_t kc, index_t m) {
   static_assert(GemmTraits<Acc>::Traits::nr == 4, "gebp's rhs panels are 4 columns wide");
