@@ -2,6 +2,8 @@
 // gives the reference result, and results are bitwise identical across
 // thread counts and workspace caps.
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <complex>
 #include <cstring>
 #include <initializer_list>
@@ -134,6 +136,46 @@ TEST(Parallel, ConcurrentRunsOnOnePlan) {
   }
   for (auto& t : pool) t.join();
   for (int i = 0; i < 6; ++i) EXPECT_EQ(ok[static_cast<std::size_t>(i)], 1) << "thread " << i;
+}
+
+// The default pool's helpers linger between jobs (parallel.hpp): jobs posted
+// back to back, after short and long idle gaps, by two callers at once. Every
+// unit runs exactly once, on a worker id below the job's worker count that
+// no other unit of the job is using at the time (each worker owns scratch).
+TEST(Parallel, HandOffBetweenJobs) {
+  auto caller = [](int workers, std::chrono::microseconds gap, int jobs, bool* ok) {
+    for (int job = 0; job < jobs; ++job) {
+      const auto until = std::chrono::steady_clock::now() + gap;
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      const convt::index_t units = 3 + job % 9;
+      std::vector<std::atomic<int>> runs(static_cast<std::size_t>(units));
+      std::vector<std::atomic<bool>> busy(static_cast<std::size_t>(workers));
+      std::atomic<bool> bad{false};
+      convt::detail::parallel_for(units, workers, [&](convt::index_t u, int w) {
+        if (w < 0 || w >= workers || busy[static_cast<std::size_t>(w)].exchange(true)) {
+          bad = true;
+          return;
+        }
+        runs[static_cast<std::size_t>(u)].fetch_add(1);
+        std::this_thread::yield();
+        busy[static_cast<std::size_t>(w)] = false;
+      });
+      for (const auto& r : runs) bad = bad || r.load() != 1;
+      if (bad) return;
+    }
+    *ok = true;
+  };
+  for (auto gap : {std::chrono::microseconds(0), std::chrono::microseconds(50), std::chrono::microseconds(400)}) {
+    bool ok_one = false;
+    caller(2, gap, 40, &ok_one);
+    EXPECT_TRUE(ok_one) << "one caller, gap " << gap.count() << " us";
+    bool ok_a = false, ok_b = false;
+    std::thread a(caller, 2, gap, 40, &ok_a), b(caller, 3, gap, 40, &ok_b);
+    a.join();
+    b.join();
+    EXPECT_TRUE(ok_a && ok_b) << "two callers, gap " << gap.count() << " us";
+  }
 }
 
 }  // namespace
