@@ -174,12 +174,17 @@ void register_models(int all_threads) {
     // Runs the per-layer runnables that `make` builds, in model order,
     // timing each (two clock reads per layer: tens of nanoseconds against
     // layers of 0.02 ms and more).
-    auto chain_of = [](std::vector<std::function<const Problem&()>> problems, auto make) {
+    // With `idle_between`, the caller first spins alone for that long before
+    // each layer (untimed): the other layers of a decoder, which leave a
+    // library's helper threads without work.
+    auto chain_of = [](std::vector<std::function<const Problem&()>> problems, auto make,
+                       std::chrono::microseconds idle_between = std::chrono::microseconds(0)) {
       auto steps = std::make_shared<std::vector<Runnable>>();
       for (const auto& get : problems) steps->push_back(make(get()));
       auto seconds = std::make_shared<std::vector<double>>(steps->size(), 0.0);
-      return Runnable{[steps, seconds] {
+      return Runnable{[steps, seconds, idle_between] {
                         for (std::size_t i = 0; i < steps->size(); ++i) {
+                          if (idle_between.count() > 0) spin_for(idle_between);
                           auto start = std::chrono::steady_clock::now();
                           (*steps)[i].run();
                           (*seconds)[i] +=
@@ -190,6 +195,7 @@ void register_models(int all_threads) {
                       seconds};
     };
     auto chain = [layers, chain_of](auto make) { return chain_of(layers, make); };
+    auto chain_after_idle = [layers, chain_of](auto make) { return chain_of(layers, make, kIdleBetweenLayers); };
     // The same layers in bf16 (also with bias and ReLU) and int8 -> int32
     // (convt only: the peers' deconvolutions are timed in f32): what a
     // reduced-precision model costs against its f32 original.
@@ -242,7 +248,25 @@ void register_models(int all_threads) {
             "model_" + peer + suffix,
             [chain, peer, t] { return chain([&](const Problem& p) { return *peer_runnable(peer, p, t); }); }, flops);
       }
-      if (t != 1) continue;
+      if (t != 1) {
+        // Layers timed after the caller idled alone: what a thread hand-off
+        // costs when the helpers have gone quiet (model time = the layers').
+        register_steps(
+            "model_convt_after_idle" + suffix,
+            [chain_after_idle, t] {
+              return chain_after_idle([t](const Problem& p) { return make_convt(p, t, convt::Lowering::PhaseSplit); });
+            },
+            flops);
+        if (all_onednn) {
+          register_steps(
+              "model_onednn_after_idle" + suffix,
+              [chain_after_idle, t] {
+                return chain_after_idle([&](const Problem& p) { return *peer_runnable("onednn", p, t); });
+              },
+              flops);
+        }
+        continue;
+      }
       for (const std::string library : {"convt", "onednn"}) {
         if (library == "onednn" && !all_onednn) continue;
         register_one(

@@ -7,6 +7,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -257,6 +258,18 @@ inline std::pair<Runnable, double> make_gemm_ceiling(const ShapeSpec& s, int thr
   return {r, make_gemm_ceiling_flops(s)};
 }
 
+/// Spins (does not sleep) for `d`: a caller busy with work of its own.
+inline void spin_for(std::chrono::microseconds d) {
+  const auto end = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < end) {
+  }
+}
+
+/// Idle time before each layer of the "_after_idle" model entries: longer
+/// than a pool's helpers spin before they sleep (Eigen's pool: ~10 us), shorter
+/// than convt's default helpers linger (parallel.hpp).
+inline constexpr std::chrono::microseconds kIdleBetweenLayers{100};
+
 /// Registers a benchmark whose state is built on first use, so filtered-out
 /// benchmarks cost nothing and setup is never timed.
 inline void register_one(const std::string& name, std::function<Runnable()> make, double flops) {
@@ -276,6 +289,30 @@ inline void register_one(const std::string& name, std::function<Runnable()> make
                                  }
                                })
       ->UseRealTime()
+      ->Unit(benchmark::kMillisecond)
+      ->MinTime(0.3);
+}
+
+/// Registers a chain (step_seconds set) timed by its steps' seconds only,
+/// not by what the chain does between them (chain_of's idle time).
+inline void register_steps(const std::string& name, std::function<Runnable()> make, double flops) {
+  auto cache = std::make_shared<std::shared_ptr<Runnable>>();
+  benchmark::RegisterBenchmark(name.c_str(),
+                               [cache, make, flops](benchmark::State& state) {
+                                 if (!*cache) *cache = std::make_shared<Runnable>(make());
+                                 Runnable& r = **cache;
+                                 std::vector<double>& steps = *r.step_seconds;
+                                 for (auto _ : state) {
+                                   std::fill(steps.begin(), steps.end(), 0.0);
+                                   r.run();
+                                   double seconds = 0;
+                                   for (double x : steps) seconds += x;
+                                   state.SetIterationTime(seconds);
+                                 }
+                                 state.counters["GFLOPs"] =
+                                     benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+                               })
+      ->UseManualTime()
       ->Unit(benchmark::kMillisecond)
       ->MinTime(0.3);
 }

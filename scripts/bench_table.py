@@ -17,7 +17,9 @@ beside its ratio alone; then every layer's ratio (the same run's per-layer
 entries), worst first, and each model's
 speed in bf16 (also with bias + ReLU fused) and int8 -> int32 against its
 f32 speed (with bias + ReLU: against f32 with bias + ReLU); with --creation,
-each model's creation cost against oneDNN's.
+each model's creation cost against oneDNN's; and each model at all threads
+with the caller idle for 100 us before every layer (the helpers gone
+quiet), against oneDNN in the same setting.
 
 By default every library runs in its own process, one process per
 (repetition, shape or model, library), the libraries of a shape back to
@@ -48,7 +50,8 @@ KINDS = ["convt", "convt_bias_relu", "dense", "gemm", "onednn", "xnnpack"]
 # kernel, oneDNN's primitive creation (with its weight reorder), one run.
 CREATION_KINDS = ["create_convt", "plan_convt", "create_onednn", "convt"]
 MODEL_KINDS = ["model_convt", "model_convt_bias_relu", "model_onednn", "model_xnnpack", "convt", "onednn", "xnnpack",
-               "model_convt_bf16", "model_convt_bf16_bias_relu", "model_convt_i8i32"]
+               "model_convt_bf16", "model_convt_bf16_bias_relu", "model_convt_i8i32",
+               "model_convt_after_idle", "model_onednn_after_idle"]
 # convt on the same layers in reduced precision: bf16 in and out (also with bias and ReLU), int8 in with
 # int32 out; each against the f32 entry that does the same work.
 MODEL_TYPED_KINDS = [("model_convt_bf16", "bf16", "model_convt"),
@@ -281,6 +284,7 @@ def model_table(runs, ctx, args):
         print(f"\ngeometric mean of convt speed / best peer over {len(rs)} models, threads={threads}: "
               f"{geomean(rs):.2f}x (min {min(rs):.2f}x)")
     typed_table(runs, med)
+    after_idle_table(runs, med)
     in_model_table(runs, med, {(name, threads): ratio for ratio, name, threads, _ in layer_rows})
     if layer_rows:
         print("\n| layer | threads | convt ms | oneDNN ms | XNNPACK ms | convt speed / best peer |")
@@ -289,6 +293,31 @@ def model_table(runs, ctx, args):
             cell = lambda k: f"{m[k]:.3g}" if k in m else "–"  # noqa: E731
             print(f"| {name} | {threads} | {cell('convt')} | {cell('onednn')} | {cell('xnnpack')} | {ratio:.2f}x |")
     return 0
+
+
+def after_idle_table(runs, med):
+    """Each model's layers timed after the caller spun alone before each (the "_after_idle" entries,
+    all threads): the thread hand-off when a library's helpers have gone quiet."""
+    rows = [(key, m) for key, m in sorted(med.items()) if "#" not in key[0] and "model_convt_after_idle" in m]
+    if not rows:
+        return
+    print("\n| model | threads | convt ms after idle | oneDNN ms after idle | convt speed / oneDNN | "
+          "convt after idle / convt |")
+    print("|---|---|---|---|---|---|")
+    ratios = []
+    for (name, threads), m in rows:
+        lists = runs[(name, threads)]
+        vs = (paired(lists, lambda r: r["model_onednn_after_idle"] / r["model_convt_after_idle"])
+              if "model_onednn_after_idle" in m else None)
+        own = paired(lists, lambda r: r["model_convt_after_idle"] / r["model_convt"]) if "model_convt" in m else None
+        if vs:
+            ratios.append(vs)
+        print(f"| {name} | {threads} | {m['model_convt_after_idle']:.3g} | "
+              f"{m.get('model_onednn_after_idle', float('nan')):.3g} | " + (f"{vs:.2f}x | " if vs else "– | ") +
+              (f"{own:.2f}x |" if own else "– |"))
+    if ratios:
+        print(f"\nafter idle: geometric mean of convt speed / oneDNN over {len(ratios)} models "
+              f"{geomean(ratios):.2f}x (min {min(ratios):.2f}x)")
 
 
 def in_model_table(runs, med, alone):
