@@ -251,19 +251,19 @@ void register_models(int all_threads) {
       if (t != 1) {
         // Layers timed after the caller idled alone: what a thread hand-off
         // costs when the helpers have gone quiet (model time = the layers').
-        register_steps(
+        register_one(
             "model_convt_after_idle" + suffix,
             [chain_after_idle, t] {
               return chain_after_idle([t](const Problem& p) { return make_convt(p, t, convt::Lowering::PhaseSplit); });
             },
-            flops);
+            flops, Clocked::Steps);
         if (all_onednn) {
-          register_steps(
+          register_one(
               "model_onednn_after_idle" + suffix,
               [chain_after_idle, t] {
                 return chain_after_idle([&](const Problem& p) { return *peer_runnable("onednn", p, t); });
               },
-              flops);
+              flops, Clocked::Steps);
         }
         continue;
       }

@@ -270,51 +270,47 @@ inline void spin_for(std::chrono::microseconds d) {
 /// than convt's default helpers linger (parallel.hpp).
 inline constexpr std::chrono::microseconds kIdleBetweenLayers{100};
 
+/// How an entry is timed: the wall time of each run, or (a chain whose
+/// step_seconds are set) the sum of its steps' seconds only, not what the
+/// chain does between them (chain_of's idle time).
+enum class Clocked { Run, Steps };
+
 /// Registers a benchmark whose state is built on first use, so filtered-out
 /// benchmarks cost nothing and setup is never timed.
-inline void register_one(const std::string& name, std::function<Runnable()> make, double flops) {
+inline void register_one(const std::string& name, std::function<Runnable()> make, double flops,
+                         Clocked clocked = Clocked::Run) {
   auto cache = std::make_shared<std::shared_ptr<Runnable>>();
-  benchmark::RegisterBenchmark(name.c_str(),
-                               [cache, make, flops](benchmark::State& state) {
-                                 if (!*cache) *cache = std::make_shared<Runnable>(make());
-                                 Runnable& r = **cache;
-                                 if (r.step_seconds) std::fill(r.step_seconds->begin(), r.step_seconds->end(), 0.0);
-                                 for (auto _ : state) r.run();
-                                 state.counters["GFLOPs"] =
-                                     benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-                                 // "layer<i>_ms": layer i's (1-based) milliseconds per run of the chain.
-                                 for (std::size_t i = 0; r.step_seconds && i < r.step_seconds->size(); ++i) {
-                                   state.counters["layer" + std::to_string(i + 1) + "_ms"] = benchmark::Counter(
-                                       1e3 * (*r.step_seconds)[i], benchmark::Counter::kAvgIterations);
-                                 }
-                               })
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond)
-      ->MinTime(0.3);
-}
-
-/// Registers a chain (step_seconds set) timed by its steps' seconds only,
-/// not by what the chain does between them (chain_of's idle time).
-inline void register_steps(const std::string& name, std::function<Runnable()> make, double flops) {
-  auto cache = std::make_shared<std::shared_ptr<Runnable>>();
-  benchmark::RegisterBenchmark(name.c_str(),
-                               [cache, make, flops](benchmark::State& state) {
-                                 if (!*cache) *cache = std::make_shared<Runnable>(make());
-                                 Runnable& r = **cache;
-                                 std::vector<double>& steps = *r.step_seconds;
-                                 for (auto _ : state) {
-                                   std::fill(steps.begin(), steps.end(), 0.0);
-                                   r.run();
-                                   double seconds = 0;
-                                   for (double x : steps) seconds += x;
-                                   state.SetIterationTime(seconds);
-                                 }
-                                 state.counters["GFLOPs"] =
-                                     benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-                               })
-      ->UseManualTime()
-      ->Unit(benchmark::kMillisecond)
-      ->MinTime(0.3);
+  auto* b = benchmark::RegisterBenchmark(name.c_str(), [cache, make, flops, clocked](benchmark::State& state) {
+    if (!*cache) *cache = std::make_shared<Runnable>(make());
+    Runnable& r = **cache;
+    auto clear_steps = [&r] {
+      if (r.step_seconds) std::fill(r.step_seconds->begin(), r.step_seconds->end(), 0.0);
+    };
+    clear_steps();
+    for (auto _ : state) {
+      if (clocked == Clocked::Run) {
+        r.run();
+        continue;
+      }
+      clear_steps();
+      r.run();
+      double seconds = 0;
+      for (double x : *r.step_seconds) seconds += x;
+      state.SetIterationTime(seconds);
+    }
+    state.counters["GFLOPs"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    // "layer<i>_ms": layer i's (1-based) milliseconds per run of the chain.
+    for (std::size_t i = 0; clocked == Clocked::Run && r.step_seconds && i < r.step_seconds->size(); ++i) {
+      state.counters["layer" + std::to_string(i + 1) + "_ms"] =
+          benchmark::Counter(1e3 * (*r.step_seconds)[i], benchmark::Counter::kAvgIterations);
+    }
+  });
+  if (clocked == Clocked::Run) {
+    b->UseRealTime();
+  } else {
+    b->UseManualTime();
+  }
+  b->Unit(benchmark::kMillisecond)->MinTime(0.3);
 }
 
 }  // namespace bench
