@@ -248,10 +248,15 @@ void gemm_tile_kernel_lhs(index_t m, const PackedMatrix<Acc>& b_lhs, Acc* block_
     std::fill_n(res, m * cols, Sum(0));
     return;
   }
+  // One row: gebp's [cols x 1] result already has res's layout.
+  Acc* c_data = part;
+  if constexpr (!blocks_summed) {
+    if (m == 1) c_data = res;
+  }
   if constexpr (blocks_summed) std::fill_n(res, m * cols, Sum(0));
-  std::fill_n(part, m * cols, Acc(0));
+  std::fill_n(c_data, m * cols, Acc(0));
   typename G::Kernel gebp;
-  typename G::ResMapper c(part, cols);
+  typename G::ResMapper c(c_data, cols);
   auto add_transposed = [&] {
     for (index_t r = 0; r < m; ++r) {
       for (index_t j = 0; j < cols; ++j) res[j * m + r] += static_cast<Sum>(part[r * cols + j]);
@@ -264,7 +269,9 @@ void gemm_tile_kernel_lhs(index_t m, const PackedMatrix<Acc>& b_lhs, Acc* block_
                          gebp(c, block, block_a, cols, kc, m, Acc(1), block_depth, kc, offset, 0);
                          if constexpr (blocks_summed) add_transposed();
                        });
-  if constexpr (!blocks_summed) transpose_result(part, m, cols, res);
+  if constexpr (!blocks_summed) {
+    if (c_data != res) transpose_result(part, m, cols, res);
+  }
 }
 
 /// The values of one depth block packed by gemm_pack_rhs (row-major
