@@ -27,11 +27,13 @@ bool tile_row_offsets(const PhaseSplit<Rank>& split, const Phase<Rank - 2>& phas
   std::array<index_t, S> first{};
   std::array<index_t, S> step{};
   const std::array<index_t, S> shift = grid ? grid->shift : std::array<index_t, S>{};
+  const auto own = phase_counts(split.axes, phase.axis_phase);
   for (std::size_t d = 0; d < S; ++d) {
-    step[d] = split.axes[d].step * out_stride[2 + d];
+    // A phase with one row along d never steps there; its stride may be
+    // far beyond the output (step x output stride need not fit index_t).
+    step[d] = own[d] > 1 ? split.axes[d].step * out_stride[2 + d] : 0;
     first[d] = split.axes[d].phases[phase.axis_phase[d]].first * out_stride[2 + d] - shift[d] * step[d];
   }
-  const auto own = phase_counts(split.axes, phase.axis_phase);
   const std::array<index_t, S> counts = grid ? grid->counts : own;
   RowCursor<S> cur(counts, row_begin);
   bool skipped = false;
