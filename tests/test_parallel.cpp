@@ -178,6 +178,45 @@ TEST(Parallel, HandOffBetweenJobs) {
   }
 }
 
+// convt::set_default_pool_linger: checked, applied at once (also to a helper
+// lingering now), 0 = the helpers sleep after every job.
+TEST(Parallel, DefaultPoolLingerSetting) {
+  using std::chrono::microseconds;
+  const microseconds before = convt::default_pool_linger();
+  for (auto bad : {microseconds(-1), convt::kMaxDefaultPoolLinger + microseconds(1)}) {
+    try {
+      convt::set_default_pool_linger(bad);
+      ADD_FAILURE() << "accepted " << bad.count() << " us";
+    } catch (const convt::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("linger = " + std::to_string(bad.count()) + " us"), std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(convt::default_pool_linger(), before);
+  }
+  const convt::detail::HelperRelay& relay = convt::detail::default_relay();
+  auto one_job = [] {
+    std::atomic<int> units_run{0};
+    convt::detail::parallel_for(4, 2, [&](convt::index_t, int) { units_run.fetch_add(1); });
+    EXPECT_EQ(units_run.load(), 4);
+  };
+  // Polls for up to `seconds` until some helper lingers (or none does).
+  auto lingering_becomes = [&relay](bool some, double seconds) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while ((relay.lingering() > 0) != some && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    return (relay.lingering() > 0) == some;
+  };
+  convt::set_default_pool_linger(convt::kMaxDefaultPoolLinger);
+  EXPECT_EQ(convt::default_pool_linger(), convt::kMaxDefaultPoolLinger);
+  one_job();
+  EXPECT_TRUE(lingering_becomes(true, 5.0)) << "no helper lingers after a job with a 10 s linger";
+  // Their 10 s are cut short by the new setting, well within 2 s.
+  convt::set_default_pool_linger(microseconds(0));
+  EXPECT_TRUE(lingering_becomes(false, 2.0)) << "a lingering helper kept polling after the linger was set to 0";
+  one_job();
+  EXPECT_FALSE(lingering_becomes(true, 0.05)) << "a helper lingered with the linger set to 0";
+  convt::set_default_pool_linger(before);
+}
+
 }  // namespace
 
 namespace {

@@ -11,5 +11,6 @@
 #include "convt/plan.hpp"
 #include "convt/strides.hpp"
 #include "convt/tensor.hpp"
+#include "convt/threads.hpp"
 #include "convt/types.hpp"
 #include "convt/version.hpp"

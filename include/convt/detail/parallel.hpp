@@ -85,7 +85,8 @@ struct ParallelJob {
 };
 
 /// How long a helper of the default pool keeps polling for the next job
-/// after finishing one, before it goes back to the pool (where it sleeps).
+/// after finishing one, before it goes back to the pool (where it sleeps),
+/// in microseconds; set at run time by convt::set_default_pool_linger().
 /// A sleeping pool thread wakes 20-35 us after it is handed work (KVM
 /// guests, Zen 5), a sixth of a 0.15 ms layer, and Eigen's pool sleeps
 /// after about 10 us without work: a decoder's next layer, after the
@@ -94,7 +95,10 @@ struct ParallelJob {
 #ifndef CONVT_HELPER_LINGER_MICROSECONDS
 #define CONVT_HELPER_LINGER_MICROSECONDS 200
 #endif
-inline constexpr int kHelperLingerMicroseconds = CONVT_HELPER_LINGER_MICROSECONDS;
+inline std::atomic<std::int64_t>& helper_linger_microseconds() noexcept {
+  static std::atomic<std::int64_t> value{CONVT_HELPER_LINGER_MICROSECONDS};
+  return value;
+}
 
 /// Tells the processor a thread is spinning (lets a sibling hyperthread run).
 inline void spin_pause() noexcept {
@@ -123,19 +127,19 @@ class HelperRelay {
   /// After a helper's `job`: joins the jobs posted since, until none comes
   /// for the linger time, then returns to the pool.
   void linger(const ParallelJob& job) {
-    if (kHelperLingerMicroseconds <= 0) return;
+    if (helper_linger_microseconds().load(std::memory_order_relaxed) <= 0) return;
     using Clock = std::chrono::steady_clock;
-    const auto budget = std::chrono::microseconds(kHelperLingerMicroseconds);
     lingering_.fetch_add(1);
     std::uint64_t seen = job.generation;
-    auto deadline = Clock::now() + budget;
+    auto last_job = Clock::now();
     for (;;) {
       for (int i = 0; i < 64 && generation_.load(std::memory_order_relaxed) == seen; ++i) spin_pause();
       if (generation_.load() != seen) {
         seen = join_latest();
-        deadline = Clock::now() + budget;
-      } else if (Clock::now() >= deadline) {
-        break;
+        last_job = Clock::now();
+      } else if (Clock::now() - last_job >=
+                 std::chrono::microseconds(helper_linger_microseconds().load(std::memory_order_relaxed))) {
+        break;  // read each time: a shorter linger set meanwhile applies at once
       }
     }
     lingering_.fetch_sub(1);
@@ -143,6 +147,9 @@ class HelperRelay {
     // it: a job posted since the last look is joined on the way out.
     if (generation_.load() != seen) join_latest();
   }
+
+  /// Helpers polling for the next job now.
+  int lingering() const noexcept { return lingering_.load(); }
 
  private:
   std::uint64_t join_latest() {
