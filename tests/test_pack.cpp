@@ -7,9 +7,13 @@
 // packing reads (tile_tap_offsets) is checked against the position formula
 // of docs/design.md for every row of tiles that start and end anywhere.
 #include <algorithm>
+#include <cmath>
 #include <complex>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -22,7 +26,8 @@ namespace {
 using convt::index_t;
 using namespace convt::detail;
 
-template <class Acc>
+// In: the input's type, widened to Acc as it is packed.
+template <class In, class Acc>
 void packs_like_eigen() {
   using Traits = typename GemmTraits<Acc>::Traits;
   constexpr index_t P = Eigen::internal::unpacket_traits<typename Traits::LhsPacket4Packing>::size;
@@ -35,16 +40,18 @@ void packs_like_eigen() {
       const index_t most_rows = 2 * mr + P + 3;
       // The input: one run of `channels` per (row, tap), scattered through
       // a buffer with gaps; every fifth (row, tap) is padding.
-      std::vector<Acc> input(static_cast<std::size_t>(most_rows * taps * (channels + 5)));
+      std::vector<In> input(static_cast<std::size_t>(most_rows * taps * (channels + 5)));
       using Real = typename Eigen::NumTraits<Acc>::Real;
-      for (Acc& v : input) {
+      for (In& v : input) {
         if constexpr (Eigen::NumTraits<Acc>::IsComplex) {
-          v = Acc(static_cast<Real>(value(rng)), static_cast<Real>(value(rng)));
+          v = In(static_cast<Real>(value(rng)), static_cast<Real>(value(rng)));
+        } else if constexpr (std::is_integral_v<In>) {
+          v = static_cast<In>(std::lround(value(rng) * 127.0) + (std::is_signed_v<In> ? 0 : 128));
         } else {
-          v = static_cast<Acc>(value(rng));
+          v = static_cast<In>(value(rng));
         }
       }
-      const std::vector<Acc> zeros(static_cast<std::size_t>(channels), Acc(0));
+      const std::vector<In> zeros(static_cast<std::size_t>(channels), In(0));
       std::vector<index_t> offsets(static_cast<std::size_t>(taps * most_rows));
       for (index_t r = 0; r < most_rows; ++r)
         for (index_t t = 0; t < taps; ++t) {
@@ -66,14 +73,14 @@ void packs_like_eigen() {
                 const index_t off = offsets[static_cast<std::size_t>(t * most_rows + r)];
                 for (index_t c = 0; c < channels; ++c)
                   tile[static_cast<std::size_t>(r * depth + t * channels + c)] =
-                      off == kAbsentOffset ? Acc(0) : input[static_cast<std::size_t>(off + c)];
+                      off == kAbsentOffset ? Acc(0) : convert<Acc>(input[static_cast<std::size_t>(off + c)]);
               }
             using Mapper = typename GemmTraits<Acc>::LhsMapper;
             const std::size_t n = static_cast<std::size_t>(std::max<index_t>(1, rows * kc));
             AlignedVector<Acc> want(n + 64, Acc(-7)), got(n + 64, Acc(-7));
             PackLhs<Acc, Mapper, Eigen::RowMajor>()(want.data(), Mapper(tile.data(), depth).getSubMapper(0, col0), kc,
                                                     rows);
-            const IndirectLhsMapper<Acc> mapped(input.data(), offsets.data(), most_rows, channels, zeros.data());
+            const IndirectLhsMapper<In, Acc> mapped(input.data(), offsets.data(), most_rows, channels, zeros.data());
             pack_lhs_indirect(got.data(), mapped.getSubMapper(0, col0), kc, rows);
             // Including the elements past the block: nothing written beyond it.
             ASSERT_EQ(0, std::memcmp(want.data(), got.data(), sizeof(Acc) * want.size()));
@@ -90,9 +97,65 @@ void packs_like_eigen() {
     }
 }
 
-TEST(IndirectPack, FloatMatchesEigensPacking) { packs_like_eigen<float>(); }
-TEST(IndirectPack, DoubleMatchesEigensPacking) { packs_like_eigen<double>(); }
-TEST(IndirectPack, ComplexMatchesEigensPacking) { packs_like_eigen<std::complex<float>>(); }
+TEST(IndirectPack, FloatMatchesEigensPacking) { packs_like_eigen<float, float>(); }
+TEST(IndirectPack, DoubleMatchesEigensPacking) { packs_like_eigen<double, double>(); }
+TEST(IndirectPack, ComplexMatchesEigensPacking) { packs_like_eigen<std::complex<float>, std::complex<float>>(); }
+// Narrower inputs widened as they are packed: the same values gather_tile
+// converts.
+TEST(IndirectPack, Bfloat16WidenedMatchesEigensPacking) { packs_like_eigen<Eigen::bfloat16, float>(); }
+TEST(IndirectPack, Int8WidenedMatchesEigensPacking) { packs_like_eigen<std::int8_t, float>(); }
+TEST(IndirectPack, Uint8WidenedMatchesEigensPacking) { packs_like_eigen<std::uint8_t, float>(); }
+
+// Eigen's packet types carry vector attributes GCC reports as ignored when
+// they are template arguments.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+
+/// load_widened at packet type Packet: every lane bit for bit what convert()
+/// gives, at offsets that are not aligned, over every value of the 8-bit
+/// types and bfloat16 values that include -0, infinities, NaN and
+/// subnormals.
+template <class Packet, class In>
+void widens_like_convert() {
+  constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
+  std::vector<In> src;
+  if constexpr (std::is_integral_v<In>) {
+    for (int v = std::numeric_limits<In>::min(); v <= std::numeric_limits<In>::max(); ++v)
+      src.push_back(static_cast<In>(v));
+  } else {
+    for (std::uint32_t bits : {0x0000u, 0x8000u, 0x7f80u, 0xff80u, 0x7fc1u, 0x0001u, 0x807fu, 0x3f80u, 0xc2f7u})
+      src.push_back(Eigen::numext::bit_cast<In>(static_cast<std::uint16_t>(bits)));
+    for (int v = -300; v <= 300; v += 7) src.push_back(In(static_cast<float>(v) / 8.0f));
+  }
+  for (std::size_t at = 0; at + static_cast<std::size_t>(P) <= src.size(); ++at) {
+    alignas(64) float got[P];
+    Eigen::internal::pstoreu(got, load_widened<Packet>(src.data() + at));
+    for (index_t i = 0; i < P; ++i) {
+      const float want = convert<float>(src[at + static_cast<std::size_t>(i)]);
+      ASSERT_EQ(0, std::memcmp(&want, got + i, sizeof(float))) << "lane " << i << " at " << at << " of " << P;
+    }
+  }
+}
+
+template <class In>
+void widens_at_every_width() {
+  using Full = typename Eigen::internal::packet_traits<float>::type;
+  using Half = typename Eigen::internal::unpacket_traits<Full>::half;
+  using Quarter = typename Eigen::internal::unpacket_traits<Half>::half;
+  widens_like_convert<Full, In>();
+  widens_like_convert<Half, In>();
+  widens_like_convert<Quarter, In>();
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+TEST(Widen, Bfloat16MatchesConvert) { widens_at_every_width<Eigen::bfloat16>(); }
+TEST(Widen, Int8MatchesConvert) { widens_at_every_width<std::int8_t>(); }
+TEST(Widen, Uint8MatchesConvert) { widens_at_every_width<std::uint8_t>(); }
 
 /// The input offset of tap tuple `tap` (row-major over the dimensions) of
 /// row `row` of `ph`, from the position formula alone: u = t + offset, then

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <thread>
+#include <type_traits>
 
 #include "test_util.hpp"
 
@@ -495,8 +496,11 @@ namespace {
 // padding (absent taps), tile and depth-block edges, thread counts and
 // workspace caps against the reference; and bit for bit against the same
 // input read through a channel-strided view, which takes the gathering path.
-template <class T>
+// Narrower inputs (bfloat16, 8-bit integers) are widened to the float GEMM as
+// they are packed. Out: the result type (void: T).
+template <class T, class Out = void>
 void indirect_packing(std::int64_t channels, std::int64_t groups) {
+  using Res = std::conditional_t<std::is_void_v<Out>, T, Out>;
   struct Case {
     std::int64_t k, s, d;
     const char* pad;
@@ -521,7 +525,7 @@ void indirect_packing(std::int64_t channels, std::int64_t groups) {
         opt.num_threads = threads;
         opt.workspace_bytes = ws;
         SCOPED_TRACE(::testing::Message() << "threads " << threads << " workspace " << ws);
-        check<4, T>(p, opt, static_cast<std::uint32_t>(c.k * 10 + c.s), ws == 1);
+        check<4, T, Out>(p, opt, static_cast<std::uint32_t>(c.k * 10 + c.s), ws == 1);
 
         // The same values through a view with channel stride 2.
         const auto shape = testutil::to_array<4>(p.lhs_shape);
@@ -536,10 +540,10 @@ void indirect_packing(std::int64_t channels, std::int64_t groups) {
         const convt::TensorView<const T, 4> strided(spread.data(), shape, st);
         const auto o = testutil::options_for<4>(p, opt);
         const auto pad = testutil::padding_for(p);
-        const auto a = convt::conv_transpose(dense, rhs, {c.s, c.s}, pad, o);
-        const auto b = convt::conv_transpose(strided, rhs, {c.s, c.s}, pad, o);
+        const auto a = convt::conv_transpose<Out>(dense, rhs, {c.s, c.s}, pad, o);
+        const auto b = convt::conv_transpose<Out>(strided, rhs, {c.s, c.s}, pad, o);
         ASSERT_EQ(a.shape(), b.shape());
-        ASSERT_EQ(0, std::memcmp(a.data(), b.data(), sizeof(T) * static_cast<std::size_t>(a.size())));
+        ASSERT_EQ(0, std::memcmp(a.data(), b.data(), sizeof(Res) * static_cast<std::size_t>(a.size())));
       }
 }
 
@@ -554,6 +558,20 @@ TEST(Parallel, IndirectPackingDouble) {
 }
 
 TEST(Parallel, IndirectPackingComplex) { indirect_packing<std::complex<float>>(16, 1); }
+
+TEST(Parallel, IndirectPackingBfloat16) {
+  indirect_packing<Eigen::bfloat16>(16, 1);
+  indirect_packing<Eigen::bfloat16, float>(32, 2);
+}
+
+// int8 -> int32 sums exact in float up to a depth of 1024, in exact float
+// blocks beyond (k7: 32 x 49 terms); uint8 (its values above 127 are in
+// tests/test_pack.cpp).
+TEST(Parallel, IndirectPacking8BitIntegers) {
+  indirect_packing<std::int8_t, std::int32_t>(16, 1);
+  indirect_packing<std::int8_t, std::int32_t>(32, 2);
+  indirect_packing<std::uint8_t, std::int32_t>(32, 1);
+}
 
 }  // namespace
 
@@ -655,6 +673,11 @@ TEST(Parallel, DeepKernelAsLhsGroupsMatchReference) {
     opt.num_threads = k.threads;
     opt.workspace_bytes = k.workspace;
     check<4, float>(p, opt, static_cast<std::uint32_t>(k.h * 10 + k.w + k.c));
+    // Narrower inputs widened as they are packed as gebp's rhs.
+    if (k.channels_last && k.workspace == 1) {
+      check<4, Eigen::bfloat16, float>(p, opt, 3);
+      check<4, std::int8_t, std::int32_t>(p, opt, 4);
+    }
   }
 }
 

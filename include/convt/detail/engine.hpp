@@ -89,6 +89,15 @@ class Engine final : public PlanBody<In, Out, Rank> {
     for (index_t e : geo.out_shape) out_bytes *= static_cast<double>(e);
     stream_output_ = stream_output(out_bytes);
     units_ = WorkUnits(tp.group_rows, tiling_, geo.groups);
+    if constexpr (widens_to<In, Acc>()) {
+      // Reading channels in place (indirect_lhs.hpp) pays off when every
+      // tap's run of channels is whole packets.
+      using Packet = typename GemmTraits<Acc>::Traits::LhsPacket4Packing;
+      constexpr index_t packet = Eigen::internal::unpacket_traits<Packet>::size;
+      if (packet > 1 && geo.group_in > 0 && geo.group_in % packet == 0) {
+        zeros_.assign(static_cast<std::size_t>(geo.group_in), In(0));
+      }
+    }
   }
 
   std::size_t packed_kernel_bytes() const noexcept override { return kernel_->bytes(); }
@@ -124,7 +133,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
     });
     for (std::size_t i = 0; i < groups_.size(); ++i) {
       scratch->access[i] = resolve_lhs_access(split_, groups_[i].grid, g, lhs_stride, lhs.size() == 0,
-                                              std::is_same_v<In, Acc>, !kernel_->zeros.empty());
+                                              std::is_same_v<In, Acc>, !zeros_.empty());
     }
     const int active = static_cast<int>(std::min<index_t>(workers(), units));
     parallel_for(
@@ -222,7 +231,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
       const index_t fg = un.fg0 + j;
       const LhsTile<In, Acc, Rank> pack_lhs(access, split_, grp.grid, un.row0, un.rows,
                                             lhs.data() + fg * Cg * lhs_stride[1], lhs_stride, Cg, gs, buf.tile,
-                                            kernel_->zeros.data());
+                                            zeros_.data());
       // One GEMM per feature group for the phase group; kernel member m's
       // outputs are columns [m*Og, (m+1)*Og).
       const auto fgi = static_cast<std::size_t>(fg);
@@ -278,6 +287,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
   std::vector<bool> prefetch_;         // per group: its units prefetch under the GEMM (prefetch_units)
   Tiling tiling_;
   WorkUnits units_;
+  std::vector<In> zeros_;  // one tap's channels of padding, when packing reads the input in place
   mutable ScratchPool<Scratch> scratch_;
 };
 

@@ -1,13 +1,14 @@
 // convt/detail/indirect_lhs.hpp — stages 2 and 3 fused: the im2col tile
 // packed for Eigen's GEMM kernel straight from the input.
 //
-// When the input's element type is the accumulator and its channels are
-// contiguous, column (tap * C + c) of tile row r is input element
-// offset[tap][r] + c. Instead of copying those runs into a row-major tile
-// (gather_tile) that `gemm_pack_lhs` then reads again, the packing reads the
-// input runs themselves through a (tap, row) offset table — XNNPACK's
-// indirection buffer. The packed block holds exactly the values the gathered
-// tile would, so the GEMM and its summation order are unchanged.
+// When the input's channels are contiguous, column (tap * C + c) of tile
+// row r is input element offset[tap][r] + c. Instead of copying those runs
+// into a row-major tile (gather_tile) that `gemm_pack_lhs` then reads again,
+// the packing reads the input runs themselves through a (tap, row) offset
+// table — XNNPACK's indirection buffer — converting narrower inputs
+// (bfloat16, 8-bit integers) to the accumulator as it loads them. The packed
+// block holds exactly the values the gathered tile would, so the GEMM and
+// its summation order are unchanged.
 #pragma once
 
 #include <algorithm>
@@ -17,18 +18,22 @@
 
 #include "convt/detail/gemm.hpp"
 #include "convt/detail/im2col.hpp"
+#include "convt/detail/widen.hpp"
 
 namespace convt::detail {
 
 /// Row-major view of an im2col tile [rows x taps * C] whose (r, tap) channel
 /// run starts at base + offsets[tap * ld + r], or reads as zeros where the
-/// offset is kAbsentOffset. Implements what gemm_pack_lhs (RowMajor) calls.
-template <class Acc>
+/// offset is kAbsentOffset; the runs hold In values, the tile Acc values.
+/// Implements what gemm_pack_lhs (RowMajor) calls.
+template <class In, class Acc>
 class IndirectLhsMapper {
+  static_assert(widens_to<In, Acc>(), "an input type the packings convert");
+
  public:
   using LinearMapper = void;  // gemm_pack_lhs names the type, never uses it
 
-  IndirectLhsMapper(const Acc* base, const index_t* offsets, index_t ld, index_t channels, const Acc* zeros,
+  IndirectLhsMapper(const In* base, const index_t* offsets, index_t ld, index_t channels, const In* zeros,
                     index_t row0 = 0, index_t col0 = 0)
       : base_(base), offsets_(offsets), ld_(ld), channels_(channels), zeros_(zeros), row0_(row0), col0_(col0) {}
 
@@ -39,7 +44,7 @@ class IndirectLhsMapper {
   Acc operator()(index_t i, index_t k) const {
     const index_t col = col0_ + k;
     const index_t tap = col / channels_;
-    return run(i, tap)[col - tap * channels_];
+    return convert<Acc>(run(i, tap)[col - tap * channels_]);
   }
 
   template <class Packet>
@@ -48,7 +53,7 @@ class IndirectLhsMapper {
     const index_t col = col0_ + k;
     const index_t tap = col / channels_;
     const index_t c = col - tap * channels_;
-    if (c + n <= channels_) return Eigen::internal::ploadu<Packet>(run(i, tap) + c);
+    if (c + n <= channels_) return load_widened<Packet>(run(i, tap) + c);
     // The packet straddles two taps (C or the depth block is not a multiple
     // of the packet): assemble it element by element.
     alignas(64) Acc v[n];
@@ -60,17 +65,17 @@ class IndirectLhsMapper {
   index_t col0() const noexcept { return col0_; }
 
   /// First element of row i's channel run of `tap` (zeros for padding).
-  const Acc* run(index_t i, index_t tap) const {
+  const In* run(index_t i, index_t tap) const {
     const index_t off = offsets_[tap * ld_ + row0_ + i];
     return off == kAbsentOffset ? zeros_ : base_ + off;
   }
 
  private:
-  const Acc* base_;
+  const In* base_;
   const index_t* offsets_;
   index_t ld_;
   index_t channels_;
-  const Acc* zeros_;  // at least `channels_` zeros
+  const In* zeros_;  // at least `channels_` zeros
   index_t row0_;
   index_t col0_;
 };
@@ -83,15 +88,15 @@ class IndirectLhsMapper {
 /// starts looked up once per tap (Eigen's routine does it per packet,
 /// through a loop it cannot unroll). Partial panels are left to Eigen's
 /// routine. tests/test_pack.cpp checks the two agree bit for bit.
-template <class Acc>
-void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc, index_t m) {
+template <class In, class Acc>
+void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<In, Acc>& a, index_t kc, index_t m) {
   using Traits = typename GemmTraits<Acc>::Traits;
   using Packet = typename Traits::LhsPacket4Packing;
   constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
   constexpr index_t mr = Traits::mr;
   const index_t full = P > 1 && mr % P == 0 ? m / mr * mr : 0;
   const index_t C = a.channels();
-  const Acc* runs[mr];
+  const In* runs[mr];
   for (index_t i = 0; i < full; i += mr) {
     Acc* panel = block_a + i * kc;
     index_t k = 0;
@@ -117,7 +122,7 @@ void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc
       for (index_t q = 0; q < n; q += P) {
         Acc* dst = panel + (k + q) * mr;
         for (index_t r = 0; r < mr; r += P) {
-          for (index_t p = 0; p < P; ++p) square.packet[p] = Eigen::internal::ploadu<Packet>(runs[r + p] + q);
+          for (index_t p = 0; p < P; ++p) square.packet[p] = load_widened<Packet>(runs[r + p] + q);
           Eigen::internal::ptranspose(square);
           for (index_t p = 0; p < P; ++p) Eigen::internal::pstore(dst + p * mr + r, square.packet[p]);
         }
@@ -129,7 +134,8 @@ void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc
     }
   }
   if (full < m) {
-    PackLhs<Acc, IndirectLhsMapper<Acc>, Eigen::RowMajor>()(block_a + full * kc, a.getSubMapper(full, 0), kc, m - full);
+    PackLhs<Acc, IndirectLhsMapper<In, Acc>, Eigen::RowMajor>()(block_a + full * kc, a.getSubMapper(full, 0), kc,
+                                                                m - full);
   }
 }
 
@@ -152,8 +158,8 @@ void pack_lhs_indirect(Acc* block_a, const IndirectLhsMapper<Acc>& a, index_t kc
 /// out here and in pack_lhs_indirect: one helper calling the two packings'
 /// loads and stores through lambdas measured slower with GCC 12 on Zen 5 —
 /// the RGB head 0.057 → 0.075 ms, EnCodec's 64 → 32 0.99 → 1.07 ms.)
-template <class Acc>
-void pack_rhs_indirect(Acc* block, const IndirectLhsMapper<Acc>& a, index_t kc, index_t m) {
+template <class In, class Acc>
+void pack_rhs_indirect(Acc* block, const IndirectLhsMapper<In, Acc>& a, index_t kc, index_t m) {
   static_assert(GemmTraits<Acc>::Traits::nr == 4, "gebp's rhs panels are 4 columns wide");
   using Packet = typename Eigen::internal::packet_traits<Acc>::type;
   constexpr index_t P = Eigen::internal::unpacket_traits<Packet>::size;
@@ -178,10 +184,10 @@ void pack_rhs_indirect(Acc* block, const IndirectLhsMapper<Acc>& a, index_t kc, 
           continue;
         }
         const index_t n = std::min(C - c, kc - k) / P * P;
-        const Acc* runs[4];
+        const In* runs[4];
         for (index_t p = 0; p < 4; ++p) runs[p] = a.run(j + p, tap) + c;
         for (index_t q = 0; q < n; q += P) {
-          for (index_t p = 0; p < 4; ++p) square.packet[p] = Eigen::internal::ploadu<Packet>(runs[p] + q);
+          for (index_t p = 0; p < 4; ++p) square.packet[p] = load_widened<Packet>(runs[p] + q);
           Eigen::internal::ptranspose(square);
           for (index_t p = 0; p < 4; ++p) Eigen::internal::pstoreu(panel + 4 * (k + q) + p * P, square.packet[p]);
         }

@@ -61,17 +61,7 @@ struct KernelData {
         split(kernel_phases(g, owned)),
         groups(group_phases(split, g.group_out, group_columns(g.group_out))),
         matrices(pack_kernel<Acc>(split, groups, g, rhs, exact_block<In>())),
-        lazy_lhs_(std::make_unique<LazyLhs[]>(groups.size())) {
-    if constexpr (std::is_same_v<In, Acc>) {
-      // Reading channels in place (indirect_lhs.hpp) pays off when every
-      // tap's run of channels is whole packets.
-      using Packet = typename GemmTraits<Acc>::Traits::LhsPacket4Packing;
-      constexpr index_t packet = Eigen::internal::unpacket_traits<Packet>::size;
-      if (packet > 1 && g.group_in > 0 && g.group_in % packet == 0) {
-        zeros.assign(static_cast<std::size_t>(g.group_in), Acc(0));
-      }
-    }
-  }
+        lazy_lhs_(std::make_unique<LazyLhs[]>(groups.size())) {}
 
   /// Depth blocks whose sums Acc holds exactly, when a wider Sum adds them
   /// up (0: Eigen's blocking).
@@ -112,7 +102,6 @@ struct KernelData {
   PhaseSplit<Rank> split;                  // the kernel's phases (no counts)
   std::vector<PhaseGroup> groups;
   PackedMatrices<Acc> matrices;  // [group][feature group]
-  AlignedVector<Acc> zeros;      // one tap's channels of padding, when packing reads the input in place
 
  private:
   struct LazyLhs {

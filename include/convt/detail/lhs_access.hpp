@@ -26,8 +26,9 @@ enum class LhsSource {
   /// The same for channel-major inputs: a column-major matrix.
   InPlaceColumns,
   /// Packed straight from the input through a (tap, row) offset table
-  /// (indirect_lhs.hpp): channel-contiguous input of the accumulator type,
-  /// whole vector packets of channels per group.
+  /// (indirect_lhs.hpp): channel-contiguous input of the accumulator type or
+  /// one it widens on load (widens_to), whole vector packets of
+  /// channels per group.
   Indirect,
   /// Gathered into a row-major tile (gather_tile).
   GatherRows,
@@ -99,13 +100,14 @@ LhsAccess resolve_lhs_access(const PhaseSplit<Rank>& split, const Phase<Rank - 2
 /// One tile of a phase group's matrix for one feature group, ready to pack:
 /// `lhs` points at the group's first input channel; for the gathering
 /// sources `tile` receives the gathered matrix. Packs columns [k0, k0 + kc)
-/// of the tile's rows into gebp's lhs format.
+/// of the tile's rows into gebp's lhs format. `zeros`: a run of `channels`
+/// zeros, read for padding by the Indirect source.
 template <class In, class Acc, std::size_t Rank>
 class LhsTile {
  public:
   LhsTile(const LhsAccess& access, const PhaseSplit<Rank>& split, const Phase<Rank - 2>& ph, index_t row0, index_t rows,
           const In* lhs, const std::array<index_t, Rank>& lhs_stride, index_t channels, GatherScratch<Rank - 2>& gs,
-          Acc* tile, const Acc* zeros)
+          Acc* tile, const In* zeros)
       : source_(access.source), rows_(rows), channels_(channels), offsets_(gs.tile_tap_offset.data()), zeros_(zeros) {
     switch (source_) {
       case LhsSource::InPlaceRows:
@@ -119,7 +121,7 @@ class LhsTile {
       case LhsSource::Indirect:
         // The offset table is the unit's (tile_tap_offsets), shared by its
         // feature groups; only the base moves.
-        if constexpr (std::is_same_v<In, Acc>) matrix_ = lhs;
+        input_ = lhs;
         break;
       case LhsSource::GatherRows:
         gather_tile<Rank>(split, ph, row0, rows, lhs, lhs_stride, channels, gs, tile);
@@ -139,10 +141,11 @@ class LhsTile {
   /// kernel as gebp's lhs (gemm_tile_kernel_lhs): the tile's transpose is
   /// [depth x rows].
   void pack_as_rhs(Acc* block, index_t k0, index_t kc) const {
-    if (source_ == LhsSource::Indirect) {
-      const IndirectLhsMapper<Acc> mapped(matrix_, offsets_, rows_, channels_, zeros_);
-      pack_rhs_indirect(block, mapped.getSubMapper(0, k0), kc, rows_);
-      return;
+    if constexpr (widens_to<In, Acc>()) {
+      if (source_ == LhsSource::Indirect) {
+        pack_rhs_indirect(block, indirect().getSubMapper(0, k0), kc, rows_);
+        return;
+      }
     }
     // A row-major tile is a column-major transpose, and the other way round.
     if (source_ == LhsSource::InPlaceColumns || source_ == LhsSource::GatherColumns) {
@@ -153,10 +156,13 @@ class LhsTile {
   }
 
   void operator()(Acc* block, index_t k0, index_t kc) const {
-    if (source_ == LhsSource::Indirect) {
-      const IndirectLhsMapper<Acc> mapped(matrix_, offsets_, rows_, channels_, zeros_);
-      pack_lhs_indirect(block, mapped.getSubMapper(0, k0), kc, rows_);
-    } else if (source_ == LhsSource::InPlaceColumns || source_ == LhsSource::GatherColumns) {
+    if constexpr (widens_to<In, Acc>()) {
+      if (source_ == LhsSource::Indirect) {
+        pack_lhs_indirect(block, indirect().getSubMapper(0, k0), kc, rows_);
+        return;
+      }
+    }
+    if (source_ == LhsSource::InPlaceColumns || source_ == LhsSource::GatherColumns) {
       pack<Eigen::ColMajor>(block, k0, kc);
     } else {
       pack<Eigen::RowMajor>(block, k0, kc);
@@ -164,6 +170,10 @@ class LhsTile {
   }
 
  private:
+  IndirectLhsMapper<In, Acc> indirect() const {
+    return IndirectLhsMapper<In, Acc>(input_, offsets_, rows_, channels_, zeros_);
+  }
+
   template <int Order>
   void pack(Acc* block, index_t k0, index_t kc) const {
     using Mapper = typename GemmTraits<Acc, Order>::LhsMapper;
@@ -182,8 +192,9 @@ class LhsTile {
   index_t rows_;
   index_t channels_;
   const index_t* offsets_;
-  const Acc* zeros_;
-  const Acc* matrix_ = nullptr;
+  const In* zeros_;
+  const In* input_ = nullptr;    // Indirect
+  const Acc* matrix_ = nullptr;  // the other sources
   index_t stride_ = 0;
 };
 
