@@ -1,8 +1,9 @@
 // The tiling decision (detail/tiling.hpp) on its own, as a pure function of
 // sizes: tiles are whole register blocks, scratch respects the workspace cap
 // down to one block, staging is given up first, small problems are split
-// evenly over workers, and the work units cover every (group, row, feature
-// group) exactly once.
+// evenly over workers and keep groups that stream their kernel per unit
+// whole, and the work units cover every (group, row, feature group) exactly
+// once.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -116,6 +117,47 @@ TEST(Tiling, SmallProblemsSplitEvenlyOverWorkers) {
   p.group_rows = {288};
   p.workers = 1;
   EXPECT_EQ(choose_tiling(p).tile_rows, 96);
+  // Shorter tiles where they balance better: FCN-8s's 289-row group in
+  // Eigen's 192-row tiles leaves one worker 192 rows; 144 + 144 + 1 rows
+  // finish after 145.
+  p.group_rows = {289};
+  p.workers = 2;
+  p.cache_rows = 192;
+  EXPECT_EQ(choose_tiling(p).tile_rows, 144);
+  EXPECT_EQ(convt::detail::makespan(p, 144, 1), 145);
+  EXPECT_EQ(convt::detail::makespan(p, 192, 1), 192);
+  // Of equally quick tiles, the fewest units: on 3 workers 48- and 96-row
+  // tiles both finish after 97 rows; 96 makes 4 units, not 7.
+  p.workers = 3;
+  EXPECT_EQ(choose_tiling(p).tile_rows, 96);
+}
+
+TEST(Tiling, GroupsStreamingTheirKernelPerUnitStayWhole) {
+  // pix2pix's 1024 -> 512 at 8 x 8: four 64-row groups multiplied with the
+  // kernel as gebp's lhs, which streams a group's kernel once per unit. A
+  // deep product leaves room for one 48-row block per tile; 48 + 16 rows
+  // would stream each kernel twice.
+  TilingProblem p = problem({64, 64, 64, 64}, 1, std::size_t{16} << 20);
+  p.max_depth = p.max_kc = 4096;
+  p.max_columns = 512;
+  p.cache_rows = 48;
+  p.block_result = true;
+  EXPECT_EQ(choose_tiling(p).tile_rows, 48);  // not streamed per unit: nothing gained
+  p.kernel_lhs.assign(4, true);
+  for (int workers : {1, 2, 4}) {
+    p.workers = workers;
+    const Tiling t = choose_tiling(p);
+    EXPECT_EQ(t.tile_rows, 96) << workers << " workers";
+    EXPECT_EQ(WorkUnits(p.group_rows, t, 1).count(), 4) << workers << " workers";
+  }
+  // One such group on two workers: two units, both busy.
+  p.group_rows = {192};
+  p.kernel_lhs.assign(1, true);
+  p.workers = 2;
+  EXPECT_EQ(choose_tiling(p).tile_rows, 96);
+  // A workspace cap that holds only one block of rows keeps the tiles at one block.
+  p.workspace_cap = 2 * 48 * 4 * (4096 + 4096 + 2 * 512);
+  EXPECT_EQ(choose_tiling(p).tile_rows, 48);
 }
 
 TEST(Tiling, WorkUnitsCoverEverythingOnce) {

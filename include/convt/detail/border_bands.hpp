@@ -34,14 +34,11 @@
 #include "convt/detail/gemm.hpp"
 #include "convt/detail/phase_groups.hpp"
 #include "convt/detail/phases.hpp"
+#include "convt/detail/tiling.hpp"
 
 namespace convt::detail {
 
-/// gebp streams the packed kernel rows it multiplies once per call, whatever
-/// the call's row count: measured on k4 layers (1 x 1 to 8 x 8 inputs, one
-/// thread, Zen 4), that costs about as much as this many rows of
-/// multiply-adds. A band of r rows and t taps costs (r + kStreamRows) * t.
-inline constexpr double kStreamRows = 16;
+// A band of r rows and t taps costs (r + kStreamRows) * t (tiling.hpp).
 
 /// Cut only when the bands cost at most this share of the whole grid.
 inline constexpr double kCutGain = 0.95;
@@ -106,7 +103,7 @@ double bands_cost(const std::array<const std::vector<TapSegment>*, S>& segs, ind
       rows *= static_cast<double>(t.end - t.begin);
       taps *= static_cast<double>(t.hi - t.lo);
     }
-    total += (rows + kStreamRows) * taps;
+    total += (rows + static_cast<double>(kStreamRows)) * taps;
     bool done = true;
     for (std::size_t d = S; d-- > 0;) {
       if (++idx[d] < segs[d]->size()) {

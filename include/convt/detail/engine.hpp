@@ -59,6 +59,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
     for (const PlanGroup<S>& grp : groups_) tp.group_rows.push_back(grp.grid.rows);
     kernel_lhs_.assign(groups_.size(), nullptr);
     prefetch_.assign(groups_.size(), false);
+    tp.kernel_lhs.assign(groups_.size(), false);
     for (std::size_t i = 0; i < groups_.size(); ++i) {
       const PlanGroup<S>& grp = groups_[i];
       const auto& matrices = kernel_->matrices.matrices[grp.kernel_group];
@@ -68,6 +69,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
       if constexpr (kKernelLhsTypes) {
         if (kernel_as_lhs(grp.grid.rows, grp.grid.depth, columns, GemmTraits<Acc>::row_block)) {
           kernel_lhs_[i] = &kernel_->lhs_matrices(grp.kernel_group);
+          tp.kernel_lhs[i] = true;
           result_block_ = true;
         }
       }

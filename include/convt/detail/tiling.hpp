@@ -27,6 +27,7 @@ namespace convt::detail {
 /// The sizes tiling depends on.
 struct TilingProblem {
   std::vector<index_t> group_rows;  // rows (GEMM M) of each phase group
+  std::vector<bool> kernel_lhs;     // per group: multiplied with the kernel as gebp's lhs (kernel_as_lhs)
   index_t max_depth = 0;            // longest GEMM depth (K) of any group
   index_t max_kc = 1;               // largest depth block of the packed kernels
   index_t max_columns = 1;          // widest GEMM (N) of any group
@@ -55,6 +56,13 @@ struct Tiling {
 inline constexpr index_t kStagedFeatures = 128;
 // Only problems with at most this many units per worker are rebalanced.
 inline constexpr index_t kUnitsPerWorker = 8;
+/// gebp streams the packed kernel rows it multiplies once per call, whatever
+/// the call's row count: measured on k4 layers (1 x 1 to 8 x 8 inputs, one
+/// thread, Zen 4), that costs about as much as this many rows of
+/// multiply-adds. A group multiplied with the kernel as gebp's lhs makes one
+/// such call per unit; the others pass over the kernel once per register
+/// block of rows, whatever the tiling.
+inline constexpr index_t kStreamRows = 16;
 // One tile's gather, packed block and result stay within this, so the
 // stages hand data to each other in cache.
 inline constexpr index_t kTileTargetBytes = CONVT_TILE_TARGET_BYTES;
@@ -95,12 +103,16 @@ inline bool prefetch_units(index_t depth, index_t columns, index_t in_row_bytes,
 inline index_t ceil_div(index_t a, index_t b) { return a / b + (a % b != 0); }
 
 /// Rows the busiest worker processes when units of `tile` rows are handed
-/// out in order to whichever worker is free first.
+/// out in order to whichever worker is free first; a unit of a group
+/// multiplied with the kernel as gebp's lhs counts kStreamRows more.
 inline index_t makespan(const TilingProblem& p, index_t tile, index_t fg_blocks) {
   std::vector<index_t> load(static_cast<std::size_t>(p.workers), 0);
-  for (index_t n : p.group_rows) {
+  for (std::size_t i = 0; i < p.group_rows.size(); ++i) {
+    const index_t n = p.group_rows[i];
+    const index_t stream = i < p.kernel_lhs.size() && p.kernel_lhs[i] ? kStreamRows : 0;
     for (index_t r = 0; r < n; r += tile) {
-      for (index_t b = 0; b < fg_blocks; ++b) *std::min_element(load.begin(), load.end()) += std::min(tile, n - r);
+      for (index_t b = 0; b < fg_blocks; ++b)
+        *std::min_element(load.begin(), load.end()) += std::min(tile, n - r) + stream;
     }
   }
   return *std::max_element(load.begin(), load.end());
@@ -140,18 +152,37 @@ inline Tiling choose_tiling(const TilingProblem& p) {
   rows = std::max(block, rows / block * block);
   // No tile taller than the tallest group (rounded up to the block).
   rows = std::min(rows, ceil_div(most_rows, block) * block);
-  // Small problems: the block-rounded tiles can leave one worker a whole
-  // tile behind the other. If splitting the tallest group into exactly one
-  // tile per worker finishes sooner (taller tiles, up to 4x, within the
-  // workspace cap), use that.
-  index_t units = 0;
-  for (index_t n : p.group_rows) units += ceil_div(n, rows) * t.fg_blocks;
-  if (p.workers > 1 && units <= kUnitsPerWorker * p.workers) {
-    const index_t balanced = ceil_div(ceil_div(most_rows, p.workers), block) * block;
-    if (balanced > rows && balanced <= 4 * rows && (per_row == 0 || balanced <= std::max(block, budget / per_row)) &&
-        makespan(p, balanced, t.fg_blocks) < makespan(p, rows, t.fg_blocks)) {
-      rows = balanced;
+  // Small problems (a few units per worker): the block-rounded tiles can
+  // leave one worker a whole tile behind the others, or cut a group that
+  // streams its kernel per unit into several units. Of the tiles of whole
+  // blocks (up to 4x taller, within the workspace cap and the tallest
+  // group) whose busiest worker finishes sooner (makespan), take the
+  // soonest, and of those the fewest units: FCN-8s's 289-row group on 2
+  // workers (mr 48) runs as 144 + 144 + 1 rows, not 192 + 97; pix2pix's
+  // 1024 -> 512 at 8 x 8 (four 64-row groups, 8 MB of kernel each) as one
+  // unit per group, not 48 + 16 rows.
+  auto unit_count = [&](index_t tile) {
+    index_t n_units = 0;
+    for (index_t n : p.group_rows) n_units += ceil_div(n, tile) * t.fg_blocks;
+    return n_units;
+  };
+  const index_t few_units = kUnitsPerWorker * p.workers;
+  if (unit_count(rows) <= few_units) {
+    index_t tallest = std::min(4 * rows, ceil_div(most_rows, block) * block);
+    if (per_row > 0) tallest = std::min(tallest, std::max(block, budget / per_row));
+    const index_t current = makespan(p, rows, t.fg_blocks);
+    index_t best = rows, best_time = current, best_units = unit_count(rows);
+    for (index_t tile = block; tile <= tallest; tile += block) {
+      const index_t n_units = unit_count(tile);
+      if (n_units > few_units) continue;
+      const index_t time = makespan(p, tile, t.fg_blocks);
+      if (time < current && (time < best_time || (time == best_time && n_units < best_units))) {
+        best = tile;
+        best_time = time;
+        best_units = n_units;
+      }
     }
+    rows = best;
   }
   t.tile_rows = rows;
   t.staged_columns = staged();
