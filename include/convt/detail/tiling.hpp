@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "convt/error.hpp"
@@ -106,16 +107,24 @@ inline index_t ceil_div(index_t a, index_t b) { return a / b + (a % b != 0); }
 /// out in order to whichever worker is free first; a unit of a group
 /// multiplied with the kernel as gebp's lhs counts kStreamRows more.
 inline index_t makespan(const TilingProblem& p, index_t tile, index_t fg_blocks) {
-  std::vector<index_t> load(static_cast<std::size_t>(p.workers), 0);
+  // The workers' loads as a min-heap: choose_tiling asks for up to a few
+  // hundred tiles of up to 8 units per worker, at plan creation.
+  std::vector<index_t> load(static_cast<std::size_t>(std::max(p.workers, 1)), 0);
+  const std::greater<index_t> later;
+  index_t busiest = 0;
   for (std::size_t i = 0; i < p.group_rows.size(); ++i) {
     const index_t n = p.group_rows[i];
     const index_t stream = i < p.kernel_lhs.size() && p.kernel_lhs[i] ? kStreamRows : 0;
     for (index_t r = 0; r < n; r += tile) {
-      for (index_t b = 0; b < fg_blocks; ++b)
-        *std::min_element(load.begin(), load.end()) += std::min(tile, n - r) + stream;
+      for (index_t b = 0; b < fg_blocks; ++b) {
+        std::pop_heap(load.begin(), load.end(), later);
+        load.back() += std::min(tile, n - r) + stream;
+        busiest = std::max(busiest, load.back());
+        std::push_heap(load.begin(), load.end(), later);
+      }
     }
   }
-  return *std::max_element(load.begin(), load.end());
+  return busiest;
 }
 
 inline Tiling choose_tiling(const TilingProblem& p) {
