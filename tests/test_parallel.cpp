@@ -10,6 +10,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "convt/detail/cpu.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -577,6 +578,16 @@ TEST(Parallel, IndirectPacking8BitIntegers) {
 
 namespace {
 
+// Forces packet_groups_swap() for the test's scope.
+struct PacketGroupsSwap {
+  explicit PacketGroupsSwap(int swap) { convt::detail::packet_groups_swap_override = swap; }
+  ~PacketGroupsSwap() { convt::detail::packet_groups_swap_override = -1; }
+  PacketGroupsSwap(const PacketGroupsSwap&) = delete;
+  PacketGroupsSwap& operator=(const PacketGroupsSwap&) = delete;
+};
+
+void kernel_as_lhs_groups_match_reference();
+
 // Phase groups of fewer rows than gebp's register block multiply with the
 // kernel as gebp's lhs (tiling.hpp's kernel_as_lhs): k4 s2 p1 with 80
 // output features (no translated groups) on inputs whose phases have 1-5,
@@ -584,8 +595,29 @@ namespace {
 // packets; double's 24 of 8; 4 and 12 with SSE's 4-float packets), one tap
 // band (1 x 1), channels that would be packed in place (16) and gathered
 // (5), channel-major inputs, the input read in place (k = s), two feature
-// groups, 1-3 threads and a workspace of one byte.
+// groups, 1-3 threads and a workspace of one byte. Whole packets of rows
+// swap on some CPUs and not on others (cpu.hpp): both ways, on any CPU.
 TEST(Parallel, KernelAsLhsGroupsMatchReference) {
+  for (int swap : {0, 1}) {
+    SCOPED_TRACE(::testing::Message() << "packet groups swap " << swap);
+    const PacketGroupsSwap forced(swap);
+    kernel_as_lhs_groups_match_reference();
+  }
+}
+
+// Results of such groups are bitwise the same for every thread count and
+// workspace cap.
+TEST(Parallel, KernelAsLhsGroupsBitwiseStable) {
+  for (int swap : {0, 1}) {
+    const PacketGroupsSwap forced(swap);
+    for (std::array<convt::index_t, 4> shape :
+         {std::array<convt::index_t, 4>{1, 2, 2, 32}, {1, 4, 4, 16}, {1, 5, 7, 16}, {3, 3, 3, 8}})
+      bitwise_stable_random(shape, {4, 4, shape[3], 80}, convt::Padding::explicit_pads({{2, 2}, {2, 2}}), 13,
+                            {std::size_t{1}, std::size_t{9000}, std::size_t{1} << 24});
+  }
+}
+
+void kernel_as_lhs_groups_match_reference() {
   struct In {
     std::int64_t n, h, w;
   };
@@ -631,15 +663,6 @@ TEST(Parallel, KernelAsLhsGroupsMatchReference) {
     p.pads = {{2, 2}, {2, 2}};
     check<4, double>(p, {}, 5);
   }
-}
-
-// Results of such groups are bitwise the same for every thread count and
-// workspace cap.
-TEST(Parallel, KernelAsLhsGroupsBitwiseStable) {
-  for (std::array<convt::index_t, 4> shape :
-       {std::array<convt::index_t, 4>{1, 2, 2, 32}, {1, 4, 4, 16}, {1, 5, 7, 16}, {3, 3, 3, 8}})
-    bitwise_stable_random(shape, {4, 4, shape[3], 80}, convt::Padding::explicit_pads({{2, 2}, {2, 2}}), 13,
-                          {std::size_t{1}, std::size_t{9000}, std::size_t{1} << 24});
 }
 
 // Few rows of deep, wide products multiply with the kernel as gebp's lhs

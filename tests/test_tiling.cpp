@@ -233,6 +233,20 @@ TEST(Tiling, KernelAsLhsForGroupsOfFewRows) {
     EXPECT_FALSE(kernel_as_lhs(64, kKernelLhsDepth, kKernelLhsColumns, 6));
     EXPECT_FALSE(kernel_as_lhs(100 * block + 5, 4 * kKernelLhsDepth, 8 * kKernelLhsColumns, block));
   }
+  // Where whole packets keep their rows (kept_packet, Intel CPUs), groups
+  // of one or two packets do not swap; the rows between them still do.
+  for (convt::index_t packet : {4, 8, 16}) {
+    const convt::index_t block = 3 * packet;
+    SCOPED_TRACE(::testing::Message() << "kept packet " << packet);
+    EXPECT_FALSE(kernel_as_lhs(packet, kKernelLhsDepth, kKernelLhsColumns, block, packet));
+    EXPECT_FALSE(kernel_as_lhs(2 * packet, kKernelLhsDepth, kKernelLhsColumns, block, packet));
+    EXPECT_TRUE(kernel_as_lhs(packet + 1, kKernelLhsDepth, kKernelLhsColumns, block, packet));
+    EXPECT_TRUE(kernel_as_lhs(2 * packet - 1, kKernelLhsDepth, kKernelLhsColumns, block, packet));
+    EXPECT_TRUE(kernel_as_lhs(1, kKernelLhsDepth, kKernelLhsColumns, block, packet));
+    EXPECT_FALSE(kernel_as_lhs(3, kKernelLhsDepth, kKernelLhsColumns, block, packet));
+    // Taller groups follow the deep-and-wide rule alone.
+    EXPECT_TRUE(kernel_as_lhs(4 * packet, kKernelLhsDepth, kKernelLhsColumns, block, packet));
+  }
   // Such a group is always one tile: tiles are whole register blocks, even
   // with a one-byte workspace cap.
   TilingProblem p = problem({47, 5000}, 2, 1);

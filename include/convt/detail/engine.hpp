@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "convt/detail/border_bands.hpp"
+#include "convt/detail/cpu.hpp"
 #include "convt/detail/gemm.hpp"
 #include "convt/detail/geometry.hpp"
 #include "convt/detail/im2col.hpp"
@@ -67,7 +68,8 @@ class Engine final : public PlanBody<In, Out, Rank> {
       prefetch_[i] = prefetch_units(grp.grid.depth, columns, geo.group_in * static_cast<index_t>(sizeof(In)),
                                     columns * static_cast<index_t>(sizeof(Out)));
       if constexpr (kKernelLhsTypes) {
-        if (kernel_as_lhs(grp.grid.rows, grp.grid.depth, columns, GemmTraits<Acc>::row_block)) {
+        if (kernel_as_lhs(grp.grid.rows, grp.grid.depth, columns, GemmTraits<Acc>::row_block,
+                          packet_groups_swap() ? 0 : GemmTraits<Acc>::packet)) {
           kernel_lhs_[i] = &kernel_->lhs_matrices(grp.kernel_group);
           tp.kernel_lhs[i] = true;
           result_block_ = true;

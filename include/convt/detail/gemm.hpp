@@ -37,6 +37,8 @@ struct GemmTraits {
   using Kernel = Eigen::internal::gebp_kernel<Acc, Acc, index_t, ResMapper, Traits::mr, Traits::nr, false, false>;
   /// Rows of one register block: tiles are multiples of this (see header).
   static constexpr index_t row_block = Traits::mr;
+  /// Rows of one vector packet of the lhs.
+  static constexpr index_t packet = Traits::LhsProgress;
 };
 
 /// gebp multiplies a packed lhs block by at most this many columns of the

@@ -223,7 +223,8 @@ inline constexpr index_t kKernelLhsColumns = 96;
 /// on an AVX-512 EPYC (Zen 5), where gebp's one-packet path held 86% of the
 /// profile of 4 x 4 inputs' layers (16 rows per phase), 16 rows 1.13-1.15x
 /// (depth 2048, 256 columns) and 1.7-1.9x (depth 4096, 512 columns) at 1
-/// and 2 threads — so whole packets swap too. 2 or 3 rows stay: 0.80-0.86x
+/// and 2 threads — so whole packets swap there; on a second Xeon keeping
+/// them read 1.14-1.30x, so Intel CPUs keep them (`kept_packet`). 2 or 3 rows stay: 0.80-0.86x
 /// (a panel of 4 mostly empty, where the row-major product's single-row
 /// path is better).
 ///
@@ -247,9 +248,14 @@ inline constexpr index_t kKernelLhsColumns = 96;
 /// register blocks, so of whole 4-row panels where mr is a multiple of 4
 /// (elsewhere they do not swap) — results stay bitwise identical across
 /// thread counts and workspace caps.
-inline bool kernel_as_lhs(index_t rows, index_t depth, index_t columns, index_t row_block) {
+///
+/// `kept_packet`, where nonzero, is the vector packet (rows) whose whole
+/// multiples below the register block keep their rows as gebp's lhs: the
+/// engine passes it on CPUs where gebp's one- and two-packet paths are the
+/// faster choice (detail/cpu.hpp, packet_groups_swap).
+inline bool kernel_as_lhs(index_t rows, index_t depth, index_t columns, index_t row_block, index_t kept_packet = 0) {
   if (rows <= 0) return false;
-  if (rows < row_block) return rows != 2 && rows != 3;
+  if (rows < row_block) return rows != 2 && rows != 3 && (kept_packet <= 0 || rows % kept_packet != 0);
   // Tiles of a taller group must be whole 4-row panels (gebp's nr).
   return rows <= kKernelLhsRows && depth >= kKernelLhsDepth && columns >= kKernelLhsColumns && row_block % 4 == 0;
 }
