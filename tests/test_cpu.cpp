@@ -40,13 +40,18 @@ TEST(Cpu, VendorIsTheOneTheSystemReports) {
 TEST(Cpu, PacketGroupsSwapFollowsTheVendorUnlessForced) {
   using convt::detail::packet_groups_swap;
   using convt::detail::packet_groups_swap_override;
-  EXPECT_EQ(packet_groups_swap(), convt::detail::cpu_vendor() != convt::detail::CpuVendor::Intel);
-  packet_groups_swap_override = 0;
-  EXPECT_FALSE(packet_groups_swap());
-  packet_groups_swap_override = 1;
-  EXPECT_TRUE(packet_groups_swap());
-  packet_groups_swap_override = -1;
-  EXPECT_EQ(packet_groups_swap(), convt::detail::cpu_vendor() != convt::detail::CpuVendor::Intel);
+  const bool intel = convt::detail::cpu_vendor() == convt::detail::CpuVendor::Intel;
+  for (int round = 0; round < 2; ++round) {  // before and after an override
+    EXPECT_EQ(packet_groups_swap(16), !intel);
+    EXPECT_TRUE(packet_groups_swap(8));
+    EXPECT_TRUE(packet_groups_swap(4));
+    packet_groups_swap_override = 0;
+    EXPECT_FALSE(packet_groups_swap(16));
+    EXPECT_FALSE(packet_groups_swap(4));
+    packet_groups_swap_override = 1;
+    EXPECT_TRUE(packet_groups_swap(16));
+    packet_groups_swap_override = -1;
+  }
 }
 
 // The engine follows the choice: a phase group of one vector packet of rows

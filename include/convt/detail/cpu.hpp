@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "convt/error.hpp"
+
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 #define CONVT_HAS_CPUID 1
@@ -52,15 +54,18 @@ inline CpuVendor cpu_vendor() {
 inline std::atomic<int> packet_groups_swap_override{-1};
 
 /// Whether groups of whole vector packets of rows (fewer than gebp's
-/// register block) multiply with the kernel as gebp's lhs. Measured, 16-row
-/// phases of 4 x 4 inputs (512 -> 256 and 1024 -> 512 features, k4 s2):
-/// swapping is 1.13-1.9x faster on an AMD EPYC (Zen 5), where gebp's
-/// one-packet path is slow, and 0.77-0.88x of keeping the rows on an Intel
-/// Xeon (0.84-1.06x on a second one). Other CPUs keep the AMD choice.
-inline bool packet_groups_swap() {
+/// register block; `packet` rows each) multiply with the kernel as gebp's
+/// lhs. Measured, 16-row phases of 4 x 4 inputs with AVX-512 float packets
+/// of 16 rows (512 -> 256 and 1024 -> 512 features, k4 s2): swapping is
+/// 1.13-1.9x faster on an AMD EPYC (Zen 5), where gebp's one-packet path is
+/// slow, and 0.77-0.88x of keeping the rows on an Intel Xeon (0.84-1.06x on
+/// a second one). So Intel CPUs keep the rows of 16-row packets; smaller
+/// packets (AVX2, SSE, NEON; double), which were not measured, and other
+/// CPUs swap.
+inline bool packet_groups_swap(index_t packet) {
   const int forced = packet_groups_swap_override.load(std::memory_order_relaxed);
   if (forced >= 0) return forced != 0;
-  return cpu_vendor() != CpuVendor::Intel;
+  return packet < 16 || cpu_vendor() != CpuVendor::Intel;
 }
 
 }  // namespace convt::detail

@@ -69,7 +69,7 @@ class Engine final : public PlanBody<In, Out, Rank> {
                                     columns * static_cast<index_t>(sizeof(Out)));
       if constexpr (kKernelLhsTypes) {
         if (kernel_as_lhs(grp.grid.rows, grp.grid.depth, columns, GemmTraits<Acc>::row_block,
-                          packet_groups_swap() ? 0 : GemmTraits<Acc>::packet)) {
+                          packet_groups_swap(GemmTraits<Acc>::packet) ? 0 : GemmTraits<Acc>::packet)) {
           kernel_lhs_[i] = &kernel_->lhs_matrices(grp.kernel_group);
           tp.kernel_lhs[i] = true;
           result_block_ = true;

@@ -224,9 +224,9 @@ inline constexpr index_t kKernelLhsColumns = 96;
 /// profile of 4 x 4 inputs' layers (16 rows per phase), 16 rows 1.13-1.15x
 /// (depth 2048, 256 columns) and 1.7-1.9x (depth 4096, 512 columns) at 1
 /// and 2 threads — so whole packets swap there; on a second Xeon keeping
-/// them read 1.14-1.30x, so Intel CPUs keep them (`kept_packet`). 2 or 3 rows stay: 0.80-0.86x
-/// (a panel of 4 mostly empty, where the row-major product's single-row
-/// path is better).
+/// them read 1.14-1.30x, so Intel CPUs keep 16-row packets (`kept_packet`).
+/// 2 or 3 rows stay: 0.80-0.86x (a panel of 4 mostly empty, where the
+/// row-major product's single-row path is better).
 ///
 /// Few rows of a deep, wide product: gebp multiplies each 4-column panel
 /// of the kernel with the tile's rows straight from the packed kernel,
