@@ -9,6 +9,7 @@
 #include "convt/convt.hpp"
 #include "convt/detail/cpu.hpp"
 #include "convt/detail/gemm.hpp"
+#include "forced_packet_groups_swap.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -39,18 +40,18 @@ TEST(Cpu, VendorIsTheOneTheSystemReports) {
 
 TEST(Cpu, PacketGroupsSwapFollowsTheVendorUnlessForced) {
   using convt::detail::packet_groups_swap;
-  using convt::detail::packet_groups_swap_override;
   const bool intel = convt::detail::cpu_vendor() == convt::detail::CpuVendor::Intel;
   for (int round = 0; round < 2; ++round) {  // before and after an override
     EXPECT_EQ(packet_groups_swap(16), !intel);
     EXPECT_TRUE(packet_groups_swap(8));
     EXPECT_TRUE(packet_groups_swap(4));
-    packet_groups_swap_override = 0;
-    EXPECT_FALSE(packet_groups_swap(16));
-    EXPECT_FALSE(packet_groups_swap(4));
-    packet_groups_swap_override = 1;
+    {
+      const testutil::ForcedPacketGroupsSwap kept(false);
+      EXPECT_FALSE(packet_groups_swap(16));
+      EXPECT_FALSE(packet_groups_swap(4));
+    }
+    const testutil::ForcedPacketGroupsSwap swapped(true);
     EXPECT_TRUE(packet_groups_swap(16));
-    packet_groups_swap_override = -1;
   }
 }
 
@@ -63,13 +64,12 @@ TEST(Cpu, EngineFollowsPacketGroupsSwap) {
   const std::vector<float> w = testutil::random_values<float>(4 * 4 * 16 * 80, 1);
   const convt::TensorView<const float, 4> rhs(w.data(), {4, 4, 16, 80});
   const convt::Padding pad = convt::Padding::explicit_pads({{2, 2}, {2, 2}});
-  for (int swap : {0, 1}) {
-    convt::detail::packet_groups_swap_override = swap;
+  for (bool swap : {false, true}) {
+    const testutil::ForcedPacketGroupsSwap forced(swap);
     const auto kernel = convt::make_kernel(rhs, {2, 2}, pad, {});
     const std::size_t packed = kernel.packed_kernel_bytes();
     const auto plan = kernel.plan({1, 1, packet, 16});
     EXPECT_EQ(kernel.packed_kernel_bytes(), swap ? 2 * packed : packed) << "swap " << swap;
-    convt::detail::packet_groups_swap_override = -1;
   }
 }
 

@@ -10,7 +10,7 @@
 #include <thread>
 #include <type_traits>
 
-#include "convt/detail/cpu.hpp"
+#include "forced_packet_groups_swap.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -578,14 +578,6 @@ TEST(Parallel, IndirectPacking8BitIntegers) {
 
 namespace {
 
-// Forces packet_groups_swap() for the test's scope.
-struct PacketGroupsSwap {
-  explicit PacketGroupsSwap(int swap) { convt::detail::packet_groups_swap_override = swap; }
-  ~PacketGroupsSwap() { convt::detail::packet_groups_swap_override = -1; }
-  PacketGroupsSwap(const PacketGroupsSwap&) = delete;
-  PacketGroupsSwap& operator=(const PacketGroupsSwap&) = delete;
-};
-
 void kernel_as_lhs_groups_match_reference();
 
 // Phase groups of fewer rows than gebp's register block multiply with the
@@ -598,9 +590,9 @@ void kernel_as_lhs_groups_match_reference();
 // groups, 1-3 threads and a workspace of one byte. Whole packets of rows
 // swap on some CPUs and not on others (cpu.hpp): both ways, on any CPU.
 TEST(Parallel, KernelAsLhsGroupsMatchReference) {
-  for (int swap : {0, 1}) {
+  for (bool swap : {false, true}) {
     SCOPED_TRACE(::testing::Message() << "packet groups swap " << swap);
-    const PacketGroupsSwap forced(swap);
+    const testutil::ForcedPacketGroupsSwap forced(swap);
     kernel_as_lhs_groups_match_reference();
   }
 }
@@ -608,8 +600,8 @@ TEST(Parallel, KernelAsLhsGroupsMatchReference) {
 // Results of such groups are bitwise the same for every thread count and
 // workspace cap.
 TEST(Parallel, KernelAsLhsGroupsBitwiseStable) {
-  for (int swap : {0, 1}) {
-    const PacketGroupsSwap forced(swap);
+  for (bool swap : {false, true}) {
+    const testutil::ForcedPacketGroupsSwap forced(swap);
     for (std::array<convt::index_t, 4> shape :
          {std::array<convt::index_t, 4>{1, 2, 2, 32}, {1, 4, 4, 16}, {1, 5, 7, 16}, {3, 3, 3, 8}})
       bitwise_stable_random(shape, {4, 4, shape[3], 80}, convt::Padding::explicit_pads({{2, 2}, {2, 2}}), 13,
